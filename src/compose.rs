@@ -1,0 +1,1 @@
+//! docker-compose files: services, their commands, environment and names (host aliases).

@@ -1,0 +1,239 @@
+//! Finding and classifying config files under the paths the user gave, and reading them, never
+//! outside those paths.
+
+use crate::diag::LoadError;
+use crate::source::{SourceFile, SourceMapBuilder};
+use std::collections::BTreeSet;
+use std::path::{Component as PathComponent, Path, PathBuf};
+use std::sync::Arc;
+
+/// What a file is, as far as stacklint is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Nginx,
+    /// `gunicorn.conf.py`, `gunicorn*.py` config files.
+    Gunicorn,
+    /// A systemd unit (`*.service`): `ExecStart=` and `Environment=` may hold a server command line.
+    Systemd,
+    Procfile,
+    Dockerfile,
+    /// `docker-compose.yml`, `compose.yaml`, ...
+    Compose,
+    /// `.env` files.
+    DotEnv,
+}
+
+impl Kind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Nginx => "nginx",
+            Kind::Gunicorn => "gunicorn",
+            Kind::Systemd => "systemd",
+            Kind::Procfile => "procfile",
+            Kind::Dockerfile => "dockerfile",
+            Kind::Compose => "compose",
+            Kind::DotEnv => "dotenv",
+        }
+    }
+}
+
+/// A root the user passed on the command line.
+#[derive(Clone, Debug)]
+pub struct Root {
+    /// As given (used to build display paths).
+    pub given: PathBuf,
+    /// Canonical absolute path (used to keep every read inside the tree).
+    pub canonical: PathBuf,
+    /// The root is a single file, not a directory.
+    pub is_file: bool,
+}
+
+/// A classified file.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// Path on disk, under its root as given (`root.given.join(rel)`).
+    pub path: PathBuf,
+    pub display: String,
+    pub kind: Kind,
+}
+
+/// Everything the loaders need: the roots, every file the walk saw, and the shared source map.
+pub struct Ctx {
+    pub roots: Vec<Root>,
+    /// Every regular file the walk saw (canonical paths), for include look-ups.
+    pub all_files: BTreeSet<PathBuf>,
+    pub map: SourceMapBuilder,
+}
+
+/// Largest file stacklint reads (configs are small; this keeps a stray binary from being loaded).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Ctx {
+    /// Is this (canonical) path inside one of the roots?
+    pub fn inside(&self, canonical: &Path) -> bool {
+        self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
+    }
+
+    /// Display path: relative to the root given on the command line, joined to it as given.
+    pub fn display(&self, path: &Path) -> String {
+        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        for r in &self.roots {
+            if r.is_file && canon == r.canonical {
+                return r.given.display().to_string();
+            }
+            if let Ok(rel) = canon.strip_prefix(&r.canonical) {
+                let shown = r.given.join(rel);
+                return clean(&shown).display().to_string();
+            }
+        }
+        path.display().to_string()
+    }
+
+    /// Reads a file into the source map, refusing anything outside the linted trees (a config in a
+    /// pull request must not pull the CI host's files into a log).
+    pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
+        let shown = path.display().to_string();
+        let canon = path
+            .canonicalize()
+            .map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        if let Some(f) = self.map.get_by_path(&canon) {
+            return Ok(f);
+        }
+        if !self.inside(&canon) {
+            return Err(LoadError::file(&shown, format!("{shown} is outside the linted tree; stacklint does not read it")));
+        }
+        let display = self.display(&canon);
+        let meta = std::fs::metadata(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(LoadError::file(
+                &display,
+                format!("{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})", meta.len()),
+            ));
+        }
+        let bytes = std::fs::read(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        Ok(self.map.add(&canon, display, bytes))
+    }
+}
+
+/// Lexically removes `.` and `..` components.
+pub fn clean(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            PathComponent::CurDir => {}
+            PathComponent::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// Directories never worth walking.
+fn skip_dir(name: &str) -> bool {
+    matches!(name, ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".tox" | ".mypy_cache")
+}
+
+/// Classifies a file by its name, then (for ambiguous names) by its content.
+pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    if lower == "procfile" || lower.starts_with("procfile.") {
+        return Some(Kind::Procfile);
+    }
+    if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
+        return Some(Kind::Dockerfile);
+    }
+    if matches!(
+        lower.as_str(),
+        "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml"
+    ) || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
+        && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
+    {
+        return Some(Kind::Compose);
+    }
+    if lower == ".env" || lower.starts_with(".env.") {
+        return Some(Kind::DotEnv);
+    }
+    if lower.ends_with(".service") {
+        return Some(Kind::Systemd);
+    }
+    if lower.starts_with("gunicorn") && lower.ends_with(".py") {
+        return Some(Kind::Gunicorn);
+    }
+    if lower == "nginx.conf" {
+        return Some(Kind::Nginx);
+    }
+    let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available" | "nginx")
+        || parent.starts_with("sites-");
+    if nginx_dir && (lower.ends_with(".conf") || !lower.contains('.')) {
+        return Some(Kind::Nginx);
+    }
+    if lower.ends_with(".conf") {
+        let text = head()?;
+        if crate::nginx::looks_like_nginx(&text) {
+            return Some(Kind::Nginx);
+        }
+    }
+    None
+}
+
+/// Walks the roots and classifies every file. Unknown files are skipped silently.
+pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
+    let mut roots = Vec::new();
+    for p in paths {
+        let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+        let is_file = canonical.is_file();
+        roots.push(Root { given: p.clone(), canonical, is_file });
+    }
+    let mut all_files = BTreeSet::new();
+    let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for r in &roots {
+        let walker = walkdir::WalkDir::new(&r.given).follow_links(false).sort_by_file_name().into_iter();
+        for entry in walker.filter_entry(|e| {
+            e.depth() == 0 || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy()))
+        }) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(_) => continue,
+            };
+            let ft = entry.file_type();
+            if !(ft.is_file() || ft.is_symlink()) {
+                continue;
+            }
+            let Ok(canon) = entry.path().canonicalize() else { continue };
+            if !canon.is_file() || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
+                continue;
+            }
+            if all_files.insert(canon.clone()) {
+                walked.push((entry.path().to_path_buf(), canon));
+            }
+        }
+    }
+    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new() };
+    let found = walked
+        .into_iter()
+        .filter_map(|(path, canon)| {
+            let kind = classify(&path, || read_head(&canon))?;
+            Some(Found { display: ctx.display(&canon), path, kind })
+        })
+        .collect();
+    Ok((ctx, found))
+}
+
+fn read_head(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = f.read(&mut buf).ok()?;
+    buf.truncate(n);
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}

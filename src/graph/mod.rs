@@ -1,0 +1,356 @@
+//! The stack graph: every component's listeners, routes, upstream groups and app servers, joined by
+//! address, port, socket or name. Component modules (`crate::nginx`, `crate::gunicorn`, ...) add
+//! nodes through [`StackBuilder`]; [`StackBuilder::link`] joins targets to listeners with
+//! [`addr::reaches`]; rules read the finished [`Stack`] and never look at syntax.
+//!
+//! ```text
+//! Server (nginx server{}, HAProxy frontend, gunicorn instance, PHP-FPM pool, Node server)
+//!   ├─ Listener (address:port | unix socket)
+//!   └─ Route (nginx location, HAProxy use_backend, Envoy route)
+//!        └─ Hop: caller timeouts + pool settings ──▶ UpstreamGroup ──▶ Target ──▶ Listener of another Server
+//! ```
+
+pub mod addr;
+pub mod print;
+
+use crate::duration::{Origin, Timeout};
+use crate::source::Span;
+pub use addr::{Endpoint, Host};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Component {
+    Edge,
+    Haproxy,
+    Envoy,
+    Nginx,
+    Gunicorn,
+    Uvicorn,
+    PhpFpm,
+    Node,
+}
+
+impl Component {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Component::Edge => "edge",
+            Component::Haproxy => "haproxy",
+            Component::Envoy => "envoy",
+            Component::Nginx => "nginx",
+            Component::Gunicorn => "gunicorn",
+            Component::Uvicorn => "uvicorn",
+            Component::PhpFpm => "php-fpm",
+            Component::Node => "node",
+        }
+    }
+}
+
+/// What a server does with a request: forward it (proxy) or run it (app).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Edge,
+    Proxy,
+    App,
+}
+
+pub type ServerId = usize;
+pub type ListenerId = usize;
+pub type RouteId = usize;
+pub type GroupId = usize;
+
+/// How long a server keeps an idle client connection open for the next request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// Idle connections are closed after this long.
+    Idle(Timeout),
+    /// The server closes every connection after one response (gunicorn sync workers,
+    /// `keepalive_timeout 0`): no reuse, so no race.
+    ClosesEach { why: String, origin: Origin },
+}
+
+/// Anything that accepts connections.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub component: Component,
+    pub role: Role,
+    /// Human name: `server_name example.com`, `gunicorn (gunicorn.conf.py)`, `pool www`.
+    pub name: String,
+    /// Where it is declared (the `server {` line, the config file's first setting, the command line).
+    pub span: Span,
+    pub listeners: Vec<ListenerId>,
+    /// The longest the server works on one request before it gives up on it itself
+    /// (gunicorn `timeout` kills the worker, PHP-FPM `request_terminate_timeout`).
+    pub work_timeout: Option<Timeout>,
+    /// How long idle client connections stay open.
+    pub keepalive: Option<KeepAlive>,
+    /// Names this server's host answers to (docker-compose service names, stacklint.toml aliases).
+    pub aliases: Vec<String>,
+    /// Extra facts worth printing in `stacklint graph` (workers, worker class, ...).
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Listener {
+    pub server: ServerId,
+    pub endpoint: Endpoint,
+    /// The `listen`/`bind` argument (or the default's origin when nothing was written).
+    pub span: Span,
+    /// True when the address is the component's default (no `bind` written).
+    pub is_default: bool,
+}
+
+/// A request path through a proxy: nginx `location`, HAProxy `use_backend`, Envoy route.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub server: ServerId,
+    /// `location /api/`, `use_backend api if is_api`, ...
+    pub name: String,
+    pub span: Span,
+    pub hop: Hop,
+}
+
+/// The protocol a hop speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    FastCgi,
+    Uwsgi,
+    Scgi,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::FastCgi => "fastcgi",
+            Protocol::Uwsgi => "uwsgi",
+            Protocol::Scgi => "scgi",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+/// Where a hop sends requests.
+#[derive(Clone, Debug)]
+pub enum HopTarget {
+    /// A named group (`upstream api {}`, HAProxy backend, Envoy cluster).
+    Group(GroupId),
+    /// A literal address (`proxy_pass http://127.0.0.1:8000`).
+    Direct(Target),
+    /// A name that is neither a group nor an address with a port: `missing-upstream`.
+    Missing {
+        name: String,
+        /// Why it does not resolve, for the finding.
+        why: String,
+    },
+    /// Decided at run time (variables, `cluster_header`); nothing to check statically.
+    Dynamic { text: String, has_resolver: bool },
+}
+
+/// One connection pool from a caller to its targets.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// How long an idle pooled connection is kept before the caller closes it (`None` = forever).
+    pub idle: Timeout,
+    /// Where pooling was switched on (`keepalive 32;`), or `None` when it is on by default.
+    pub enabled_at: Option<Span>,
+    /// Why the default pool is on, e.g. "nginx >= 1.29.7 pools upstream connections by default".
+    pub default_note: Option<String>,
+}
+
+/// A caller's connection to the next layer, with the caller's effective settings.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    pub protocol: Protocol,
+    /// The `proxy_pass` / `fastcgi_pass` / `use_backend` / `cluster:` directive.
+    pub span: Span,
+    /// The target argument alone.
+    pub target_span: Span,
+    pub target_text: String,
+    pub target: HopTarget,
+    /// How long the caller waits for the response (nginx `proxy_read_timeout`, HAProxy
+    /// `timeout server`, Envoy route `timeout`).
+    pub read_timeout: Timeout,
+    /// What the read timeout measures: `between reads`, `whole response`, `inactivity`.
+    pub read_semantics: &'static str,
+    pub connect_timeout: Option<Timeout>,
+    /// Connection reuse towards the targets, when the caller pools idle connections.
+    pub pool: Option<Pool>,
+    /// Pooling was asked for but something defeats it (HTTP/1.0 upstream, `Connection: close`).
+    pub pool_defeated: Vec<Defeat>,
+}
+
+/// A setting that silently defeats connection reuse.
+#[derive(Clone, Debug)]
+pub struct Defeat {
+    pub message: String,
+    pub span: Option<Span>,
+    pub fix: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub component: Component,
+    pub name: String,
+    pub span: Span,
+    pub targets: Vec<Target>,
+    /// Pool settings declared on the group itself (nginx `upstream { keepalive 16; }`).
+    pub pool: Option<Pool>,
+    /// The group can resolve names at run time (`resolver` in scope, `server ... resolve`).
+    pub resolves: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub span: Span,
+    /// Filled by [`StackBuilder::link`]: the listeners this target reaches.
+    pub reaches: Vec<ListenerId>,
+    /// Marked `backup`/`down` and so on: kept, but noted.
+    pub flags: Vec<String>,
+}
+
+impl Target {
+    pub fn new(endpoint: Endpoint, span: Span) -> Target {
+        Target { endpoint, span, reaches: Vec::new(), flags: Vec::new() }
+    }
+}
+
+/// The whole graph, read-only for rules.
+#[derive(Debug, Default)]
+pub struct Stack {
+    pub servers: Vec<Server>,
+    pub listeners: Vec<Listener>,
+    pub routes: Vec<Route>,
+    pub groups: Vec<Group>,
+}
+
+/// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
+pub struct Edge<'a> {
+    pub route: &'a Route,
+    pub caller: &'a Server,
+    /// The group the hop goes through, if any.
+    pub group: Option<&'a Group>,
+    pub target: &'a Target,
+    pub listener: &'a Listener,
+    pub callee: &'a Server,
+}
+
+impl Stack {
+    /// The pool in force for a hop: the group's own, else the hop's.
+    pub fn pool_of<'a>(&'a self, route: &'a Route) -> Option<&'a Pool> {
+        match &route.hop.target {
+            HopTarget::Group(g) => self.groups[*g].pool.as_ref().or(route.hop.pool.as_ref()),
+            _ => route.hop.pool.as_ref(),
+        }
+    }
+
+    /// The targets a route sends to.
+    pub fn targets_of<'a>(&'a self, route: &'a Route) -> (Option<&'a Group>, Vec<&'a Target>) {
+        match &route.hop.target {
+            HopTarget::Group(g) => {
+                let g = &self.groups[*g];
+                (Some(g), g.targets.iter().collect())
+            }
+            HopTarget::Direct(t) => (None, vec![t]),
+            _ => (None, Vec::new()),
+        }
+    }
+
+    /// Every (route, target, listener, callee) quadruple that the graph links.
+    pub fn edges(&self) -> Vec<Edge<'_>> {
+        let mut out = Vec::new();
+        for route in &self.routes {
+            let (group, targets) = self.targets_of(route);
+            for target in targets {
+                for &l in &target.reaches {
+                    let listener = &self.listeners[l];
+                    out.push(Edge {
+                        route,
+                        caller: &self.servers[route.server],
+                        group,
+                        target,
+                        listener,
+                        callee: &self.servers[listener.server],
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Component modules add nodes here; `link` resolves targets to listeners.
+#[derive(Default)]
+pub struct StackBuilder {
+    pub stack: Stack,
+}
+
+impl StackBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_server(&mut self, server: Server) -> ServerId {
+        self.stack.servers.push(server);
+        self.stack.servers.len() - 1
+    }
+
+    pub fn add_listener(&mut self, server: ServerId, endpoint: Endpoint, span: Span, is_default: bool) -> ListenerId {
+        self.stack.listeners.push(Listener { server, endpoint, span, is_default });
+        let id = self.stack.listeners.len() - 1;
+        self.stack.servers[server].listeners.push(id);
+        id
+    }
+
+    pub fn add_route(&mut self, route: Route) -> RouteId {
+        self.stack.routes.push(route);
+        self.stack.routes.len() - 1
+    }
+
+    pub fn add_group(&mut self, group: Group) -> GroupId {
+        self.stack.groups.push(group);
+        self.stack.groups.len() - 1
+    }
+
+    /// Finds a group by component and name (first declared wins, as in nginx and HAProxy).
+    pub fn group_named(&self, component: Component, name: &str) -> Option<GroupId> {
+        self.stack.groups.iter().position(|g| g.component == component && g.name == name)
+    }
+
+    /// Adds host aliases (compose service names, stacklint.toml aliases) to a server.
+    pub fn alias(&mut self, server: ServerId, name: &str) {
+        let s = &mut self.stack.servers[server];
+        if !s.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+            s.aliases.push(name.to_ascii_lowercase());
+        }
+    }
+
+    /// Joins every target to the listeners it reaches. A target never reaches its own server.
+    pub fn link(mut self) -> Stack {
+        let Stack { servers, listeners, routes, groups } = &mut self.stack;
+        let find = |ep: &Endpoint, from: Option<ServerId>| -> Vec<ListenerId> {
+            listeners
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| Some(l.server) != from)
+                .filter(|(_, l)| addr::reaches(ep, &l.endpoint, &servers[l.server].aliases))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for g in groups.iter_mut() {
+            for t in &mut g.targets {
+                t.reaches = find(&t.endpoint, None);
+            }
+        }
+        for r in routes.iter_mut() {
+            if let HopTarget::Direct(t) = &mut r.hop.target {
+                t.reaches = find(&t.endpoint, Some(r.server));
+            }
+        }
+        self.stack
+    }
+}

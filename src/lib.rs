@@ -1,0 +1,20 @@
+//! stacklint: reads the configs of every layer of a web stack (CDN, load balancer, reverse proxy,
+//! app server) side by side and reports the mistakes behind 502 and 504 before deploy.
+//!
+//! Pipeline (one module per arrow):
+//! `discover` (find and classify files) -> component parsers (`nginx`, `gunicorn`, ...; spans on
+//! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
+//! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
+
+pub mod cli;
+pub mod compose;
+pub mod diag;
+pub mod discover;
+pub mod duration;
+pub mod engine;
+pub mod graph;
+pub mod gunicorn;
+pub mod nginx;
+pub mod report;
+pub mod rules;
+pub mod source;
