@@ -13,6 +13,7 @@ pub mod discover;
 pub mod duration;
 pub mod engine;
 pub mod graph;
+pub mod launch;
 pub mod gunicorn;
 pub mod nginx;
 pub mod report;
