@@ -72,7 +72,9 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 impl Ctx {
     /// Is this (canonical) path inside one of the roots?
     pub fn inside(&self, canonical: &Path) -> bool {
-        self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
+        self.roots
+            .iter()
+            .any(|r| canonical.starts_with(&r.canonical))
     }
 
     /// Display path: relative to the root given on the command line, joined to it as given.
@@ -101,17 +103,25 @@ impl Ctx {
             return Ok(f);
         }
         if !self.inside(&canon) {
-            return Err(LoadError::file(&shown, format!("{shown} is outside the linted tree; stacklint does not read it")));
+            return Err(LoadError::file(
+                &shown,
+                format!("{shown} is outside the linted tree; stacklint does not read it"),
+            ));
         }
         let display = self.display(&canon);
-        let meta = std::fs::metadata(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let meta = std::fs::metadata(&canon)
+            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(LoadError::file(
                 &display,
-                format!("{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})", meta.len()),
+                format!(
+                    "{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})",
+                    meta.len()
+                ),
             ));
         }
-        let bytes = std::fs::read(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let bytes = std::fs::read(&canon)
+            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         Ok(self.map.add(&canon, display, bytes))
     }
 }
@@ -138,14 +148,28 @@ pub fn clean(p: &Path) -> PathBuf {
 
 /// Directories never worth walking.
 fn skip_dir(name: &str) -> bool {
-    matches!(name, ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".tox" | ".mypy_cache")
+    matches!(
+        name,
+        ".git"
+            | "node_modules"
+            | "target"
+            | ".venv"
+            | "venv"
+            | "__pycache__"
+            | ".tox"
+            | ".mypy_cache"
+    )
 }
 
 /// Classifies a file by its name, then (for ambiguous names) by its content.
 pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
     if lower == "procfile" || lower.starts_with("procfile.") {
         return Some(Kind::Procfile);
     }
@@ -172,8 +196,10 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
-    let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available" | "nginx")
-        || parent.starts_with("sites-");
+    let nginx_dir = matches!(
+        parent,
+        "conf.d" | "sites-enabled" | "sites-available" | "nginx"
+    ) || parent.starts_with("sites-");
     if nginx_dir && (lower.ends_with(".conf") || !lower.contains('.')) {
         return Some(Kind::Nginx);
     }
@@ -190,16 +216,26 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
 pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let mut roots = Vec::new();
     for p in paths {
-        let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+        let canonical = p
+            .canonicalize()
+            .map_err(|e| format!("cannot open {}: {e}", p.display()))?;
         let is_file = canonical.is_file();
-        roots.push(Root { given: p.clone(), canonical, is_file });
+        roots.push(Root {
+            given: p.clone(),
+            canonical,
+            is_file,
+        });
     }
     let mut all_files = BTreeSet::new();
     let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
     for r in &roots {
-        let walker = walkdir::WalkDir::new(&r.given).follow_links(false).sort_by_file_name().into_iter();
+        let walker = walkdir::WalkDir::new(&r.given)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
         for entry in walker.filter_entry(|e| {
-            e.depth() == 0 || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy()))
+            e.depth() == 0
+                || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy()))
         }) {
             let entry = match entry {
                 Ok(e) => e,
@@ -209,7 +245,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             if !(ft.is_file() || ft.is_symlink()) {
                 continue;
             }
-            let Ok(canon) = entry.path().canonicalize() else { continue };
+            let Ok(canon) = entry.path().canonicalize() else {
+                continue;
+            };
             if !canon.is_file() || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
                 continue;
             }
@@ -218,12 +256,20 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             }
         }
     }
-    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new() };
+    let ctx = Ctx {
+        roots,
+        all_files,
+        map: SourceMapBuilder::new(),
+    };
     let found = walked
         .into_iter()
         .filter_map(|(path, canon)| {
             let kind = classify(&path, || read_head(&canon))?;
-            Some(Found { display: ctx.display(&canon), path, kind })
+            Some(Found {
+                display: ctx.display(&canon),
+                path,
+                kind,
+            })
         })
         .collect();
     Ok((ctx, found))

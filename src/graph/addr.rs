@@ -53,7 +53,10 @@ impl fmt::Display for Host {
 /// Where a connection goes, or where a server accepts them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
-    Tcp { host: Host, port: u16 },
+    Tcp {
+        host: Host,
+        port: u16,
+    },
     /// A unix socket path, as written (no `unix:` prefix).
     Unix(String),
     /// An inherited file descriptor (`fd://3`, systemd socket activation): reaches nothing we can see.
@@ -118,7 +121,9 @@ pub fn reaches(target: &Endpoint, bound: &Endpoint, aliases: &[String]) -> bool 
 /// Same machine (or container), any port: used to say "meant for this listener" in port-mismatch.
 pub fn same_host(target: &Endpoint, bound: &Endpoint, aliases: &[String]) -> bool {
     match (target, bound) {
-        (Endpoint::Tcp { host: th, .. }, Endpoint::Tcp { host: bh, .. }) => host_reaches(th, bh, aliases),
+        (Endpoint::Tcp { host: th, .. }, Endpoint::Tcp { host: bh, .. }) => {
+            host_reaches(th, bh, aliases)
+        }
         (Endpoint::Unix(_), Endpoint::Unix(_)) => true,
         _ => false,
     }
@@ -182,17 +187,37 @@ mod tests {
     #[test]
     fn matching() {
         assert!(reaches(&tcp("127.0.0.1", 8000), &tcp("0.0.0.0", 8000), &[]));
-        assert!(reaches(&tcp("localhost", 8000), &tcp("127.0.0.1", 8000), &[]));
+        assert!(reaches(
+            &tcp("localhost", 8000),
+            &tcp("127.0.0.1", 8000),
+            &[]
+        ));
         assert!(reaches(&tcp("[::1]", 8000), &tcp("127.0.0.1", 8000), &[]));
-        assert!(!reaches(&tcp("127.0.0.1", 8000), &tcp("127.0.0.1", 8080), &[]));
-        assert!(!reaches(&tcp("10.0.0.5", 8000), &tcp("127.0.0.1", 8000), &[]));
+        assert!(!reaches(
+            &tcp("127.0.0.1", 8000),
+            &tcp("127.0.0.1", 8080),
+            &[]
+        ));
+        assert!(!reaches(
+            &tcp("10.0.0.5", 8000),
+            &tcp("127.0.0.1", 8000),
+            &[]
+        ));
         assert!(reaches(&tcp("10.0.0.5", 8000), &tcp("0.0.0.0", 8000), &[]));
         let web = vec!["web".to_string()];
         assert!(reaches(&tcp("web", 5000), &tcp("0.0.0.0", 5000), &web));
         assert!(!reaches(&tcp("web", 5000), &tcp("0.0.0.0", 5000), &[]));
         assert!(!reaches(&tcp("api", 5000), &tcp("0.0.0.0", 5000), &web));
-        assert!(reaches(&Endpoint::Unix("/run/x/../app.sock".into()), &Endpoint::Unix("/run/app.sock".into()), &[]));
-        assert!(!reaches(&Endpoint::Unix("/run/app.sock".into()), &tcp("0.0.0.0", 80), &[]));
+        assert!(reaches(
+            &Endpoint::Unix("/run/x/../app.sock".into()),
+            &Endpoint::Unix("/run/app.sock".into()),
+            &[]
+        ));
+        assert!(!reaches(
+            &Endpoint::Unix("/run/app.sock".into()),
+            &tcp("0.0.0.0", 80),
+            &[]
+        ));
     }
 
     #[test]

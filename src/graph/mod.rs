@@ -215,8 +215,33 @@ pub struct Target {
 
 impl Target {
     pub fn new(endpoint: Endpoint, span: Span) -> Target {
-        Target { endpoint, span, reaches: Vec::new(), flags: Vec::new() }
+        Target {
+            endpoint,
+            span,
+            reaches: Vec::new(),
+            flags: Vec::new(),
+        }
     }
+}
+
+/// What kind of problem a single component has on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// An `include` (or `-f`, `include=`) names a file that does not exist: the component refuses
+    /// to start.
+    MissingInclude,
+    /// A value the component rejects at start-up (`timeout = "30s"` in gunicorn, `1.5s` in nginx).
+    InvalidValue,
+}
+
+/// A single-component problem found while building the graph; rules turn these into findings.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub component: Component,
+    pub span: Span,
+    pub message: String,
+    pub help: String,
 }
 
 /// The whole graph, read-only for rules.
@@ -226,6 +251,7 @@ pub struct Stack {
     pub listeners: Vec<Listener>,
     pub routes: Vec<Route>,
     pub groups: Vec<Group>,
+    pub problems: Vec<Problem>,
 }
 
 /// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
@@ -299,8 +325,19 @@ impl StackBuilder {
         self.stack.servers.len() - 1
     }
 
-    pub fn add_listener(&mut self, server: ServerId, endpoint: Endpoint, span: Span, is_default: bool) -> ListenerId {
-        self.stack.listeners.push(Listener { server, endpoint, span, is_default });
+    pub fn add_listener(
+        &mut self,
+        server: ServerId,
+        endpoint: Endpoint,
+        span: Span,
+        is_default: bool,
+    ) -> ListenerId {
+        self.stack.listeners.push(Listener {
+            server,
+            endpoint,
+            span,
+            is_default,
+        });
         let id = self.stack.listeners.len() - 1;
         self.stack.servers[server].listeners.push(id);
         id
@@ -318,7 +355,14 @@ impl StackBuilder {
 
     /// Finds a group by component and name (first declared wins, as in nginx and HAProxy).
     pub fn group_named(&self, component: Component, name: &str) -> Option<GroupId> {
-        self.stack.groups.iter().position(|g| g.component == component && g.name == name)
+        self.stack
+            .groups
+            .iter()
+            .position(|g| g.component == component && g.name == name)
+    }
+
+    pub fn add_problem(&mut self, problem: Problem) {
+        self.stack.problems.push(problem);
     }
 
     /// Adds host aliases (compose service names, stacklint.toml aliases) to a server.
@@ -331,7 +375,13 @@ impl StackBuilder {
 
     /// Joins every target to the listeners it reaches. A target never reaches its own server.
     pub fn link(mut self) -> Stack {
-        let Stack { servers, listeners, routes, groups } = &mut self.stack;
+        let Stack {
+            servers,
+            listeners,
+            routes,
+            groups,
+            ..
+        } = &mut self.stack;
         let find = |ep: &Endpoint, from: Option<ServerId>| -> Vec<ListenerId> {
             listeners
                 .iter()

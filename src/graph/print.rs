@@ -1,1 +1,154 @@
-//! (stub)
+//! `stacklint graph`: the layered graph as text, outermost layer first:
+//! servers and their listeners -> routes -> upstream groups -> targets -> the servers they reach,
+//! with every timeout and where it came from.
+
+use super::{HopTarget, KeepAlive, Role, Stack, Target};
+use crate::duration::Timeout;
+use crate::source::SourceMap;
+use std::fmt::Write;
+
+fn t(x: &Timeout) -> String {
+    x.describe()
+}
+
+fn keepalive(k: &Option<KeepAlive>) -> String {
+    match k {
+        Some(KeepAlive::Idle(x)) => format!("keep-alive {}", t(x)),
+        Some(KeepAlive::ClosesEach { why, .. }) => format!("no keep-alive ({why})"),
+        None => "keep-alive unknown".into(),
+    }
+}
+
+fn at(map: &SourceMap, span: crate::source::Span) -> String {
+    map.location(span)
+        .map(|l| format!("{}:{}", l.file, l.line))
+        .unwrap_or_default()
+}
+
+/// Renders the graph as an indented tree.
+pub fn render(stack: &Stack, map: &SourceMap) -> String {
+    let mut out = String::new();
+    let order = [Role::Edge, Role::Proxy, Role::App];
+    for role in order {
+        for (sid, s) in stack
+            .servers
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role == role)
+        {
+            let _ = writeln!(
+                out,
+                "{} {}  [{}]",
+                s.component.as_str(),
+                s.name,
+                at(map, s.span)
+            );
+            for &l in &s.listeners {
+                let l = &stack.listeners[l];
+                let d = if l.is_default { " (default)" } else { "" };
+                let _ = writeln!(out, "  listen {}{d}", l.endpoint);
+            }
+            if let Some(w) = &s.work_timeout {
+                let _ = writeln!(out, "  processing timeout {}", t(w));
+            }
+            let _ = writeln!(out, "  {}", keepalive(&s.keepalive));
+            for n in &s.notes {
+                let _ = writeln!(out, "  {n}");
+            }
+            for r in stack.routes.iter().filter(|r| r.server == sid) {
+                let h = &r.hop;
+                let _ = writeln!(
+                    out,
+                    "  {} -> {} {}  [{}]",
+                    r.name,
+                    h.protocol.as_str(),
+                    h.target_text,
+                    at(map, h.span)
+                );
+                let _ = writeln!(
+                    out,
+                    "      read timeout {} ({})",
+                    t(&h.read_timeout),
+                    h.read_semantics
+                );
+                if let Some(c) = &h.connect_timeout {
+                    let _ = writeln!(out, "      connect timeout {}", t(c));
+                }
+                match &h.target {
+                    HopTarget::Group(g) => {
+                        let g = &stack.groups[*g];
+                        let _ = writeln!(out, "      group {}  [{}]", g.name, at(map, g.span));
+                        pool_line(&mut out, stack, r);
+                        for tg in &g.targets {
+                            target_line(&mut out, stack, tg, "        ");
+                        }
+                    }
+                    HopTarget::Direct(tg) => {
+                        pool_line(&mut out, stack, r);
+                        target_line(&mut out, stack, tg, "      ");
+                    }
+                    HopTarget::Missing { name, .. } => {
+                        let _ = writeln!(out, "      !! `{name}` is not defined");
+                    }
+                    HopTarget::Dynamic { text, has_resolver } => {
+                        let res = if *has_resolver {
+                            "resolver in scope"
+                        } else {
+                            "no resolver"
+                        };
+                        let _ = writeln!(out, "      decided at run time: {text} ({res})");
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no servers found)\n");
+    }
+    out
+}
+
+fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
+    match stack.pool_of(r) {
+        Some(p) if r.hop.pool_defeated.is_empty() => {
+            let _ = writeln!(out, "      pool: idle connections kept {}", t(&p.idle));
+        }
+        Some(_) => {
+            let why: Vec<&str> = r
+                .hop
+                .pool_defeated
+                .iter()
+                .map(|d| d.message.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "      pool: configured but not used ({})",
+                why.join("; ")
+            );
+        }
+        None => {
+            let _ = writeln!(out, "      pool: none (a new connection per request)");
+        }
+    }
+}
+
+fn target_line(out: &mut String, stack: &Stack, tg: &Target, indent: &str) {
+    if tg.reaches.is_empty() {
+        let _ = writeln!(
+            out,
+            "{indent}{} -> (nothing in the tree listens here)",
+            tg.endpoint
+        );
+    }
+    for &l in &tg.reaches {
+        let s = &stack.servers[stack.listeners[l].server];
+        let _ = writeln!(
+            out,
+            "{indent}{} -> {} {}",
+            tg.endpoint,
+            s.component.as_str(),
+            s.name
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! Human output: one miette report per finding, with a labelled snippet in every file involved.
+
+use crate::diag::{Finding, LoadError, Severity};
+use crate::source::{SourceMap, Span};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use std::fmt;
+
+struct FindingDiag<'a> {
+    f: &'a Finding,
+    map: &'a SourceMap,
+}
+
+impl fmt::Debug for FindingDiag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.f.message)
+    }
+}
+impl fmt::Display for FindingDiag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.f.message)
+    }
+}
+impl std::error::Error for FindingDiag<'_> {}
+
+fn sev(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+fn labeled(span: Span, msg: &str, primary: bool) -> LabeledSpan {
+    let s = miette::SourceSpan::new((span.start as usize).into(), span.len() as usize);
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(msg.to_string()), s)
+    } else {
+        LabeledSpan::new_with_span(Some(msg.to_string()), s)
+    }
+}
+
+impl Diagnostic for FindingDiag<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("{}({})", self.f.code, self.f.name)))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(sev(self.f.severity))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!(
+            "{}\n(stacklint explain {})",
+            self.f.help, self.f.code
+        )))
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.map)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let mut first = true;
+        let labels: Vec<LabeledSpan> = self
+            .f
+            .labels
+            .iter()
+            .map(|l| {
+                let p = l.primary && first;
+                if p {
+                    first = false;
+                }
+                labeled(l.span, &l.message, p)
+            })
+            .collect();
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+struct ErrorDiag<'a> {
+    e: &'a LoadError,
+    map: &'a SourceMap,
+}
+impl fmt::Debug for ErrorDiag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.e.message)
+    }
+}
+impl fmt::Display for ErrorDiag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.e.span.and_then(|s| self.map.location(s)) {
+            Some(l) => write!(f, "{}:{}:{}: {}", l.file, l.line, l.column, self.e.message),
+            None => write!(f, "{}: {}", self.e.file, self.e.message),
+        }
+    }
+}
+impl std::error::Error for ErrorDiag<'_> {}
+impl Diagnostic for ErrorDiag<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("parse-error"))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.e
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.e.span.map(|_| self.map as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let s = self.e.span?;
+        Some(Box::new(std::iter::once(labeled(s, "here", true))))
+    }
+}
+
+/// Renders findings and errors as text. `color` picks the unicode+ANSI theme, else plain ASCII.
+pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(1)
+        .with_width(100);
+    let mut out = String::new();
+    for e in errors {
+        let _ = handler.render_report(&mut out, &ErrorDiag { e, map });
+        out.push('\n');
+    }
+    for f in findings {
+        let _ = handler.render_report(&mut out, &FindingDiag { f, map });
+        out.push('\n');
+    }
+    out
+}
+
+/// The one-line tally printed last.
+pub fn summary(findings: &[Finding], errors: &[LoadError], files: usize) -> String {
+    let count = |s| findings.iter().filter(|f| f.severity == s).count();
+    let (e, w, i) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let mut s = format!(
+        "{} finding{} ({e} error{}, {w} warning{}, {i} info) in {files} file{}",
+        findings.len(),
+        plural(findings.len()),
+        plural(e),
+        plural(w),
+        plural(files)
+    );
+    if !errors.is_empty() {
+        s.push_str(&format!(
+            "; {} file error{} (exit 2)",
+            errors.len(),
+            plural(errors.len())
+        ));
+    }
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

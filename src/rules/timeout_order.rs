@@ -1,0 +1,89 @@
+//! SL101 timeout-order: a caller gives up on a request before (or exactly when) the server behind
+//! it would: the user gets a 504 from the caller while the app keeps working.
+
+use super::Rule;
+use crate::diag::{Finding, Label, Severity};
+use crate::duration::{fmt_ms, Origin};
+use crate::graph::Stack;
+
+pub static RULE: Rule = Rule {
+    code: "SL101",
+    name: "timeout-order",
+    severity: Severity::Warning,
+    components: &["nginx", "gunicorn"],
+    summary:
+        "a proxy's read timeout is not longer than the processing timeout of the server behind it",
+    doc: include_str!("../../rules/SL101-timeout-order.md"),
+    check,
+};
+
+fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // One finding per (cause, callee): ten locations inheriting one http-level timeout are one
+    // mistake, not ten.
+    let mut seen: Vec<(Option<crate::source::Span>, usize, String)> = Vec::new();
+    for e in stack.edges() {
+        let Some(work) = &e.callee.work_timeout else {
+            continue;
+        };
+        let read = &e.route.hop.read_timeout;
+        let Some(r) = read.ms else { continue };
+        let too_short = match work.ms {
+            Some(w) => r <= w,
+            None => true,
+        };
+        if !too_short {
+            continue;
+        }
+        let callee_id = e.listener.server;
+        let key = (read.origin.span(), callee_id, read.describe());
+        if let Some(i) = seen.iter().position(|k| *k == key) {
+            let _ = i;
+            continue;
+        }
+        seen.push(key);
+        let caller = e.caller.component.as_str();
+        let callee = e.callee.component.as_str();
+        let w = fmt_ms(work.ms);
+        let message = match work.ms {
+            Some(_) => format!(
+                "{caller} gives up after {} but {callee} lets a request run for {w}: requests between the two get a 504 while {callee} keeps working",
+                fmt_ms(read.ms)
+            ),
+            None => format!(
+                "{caller} gives up after {} but {callee} has no processing timeout: slow requests get a 504 while {callee} keeps working",
+                fmt_ms(read.ms)
+            ),
+        };
+        let mut labels = vec![Label::primary(
+            e.route.hop.span,
+            format!("{} -> {}", e.route.name, e.target.endpoint),
+        )];
+        match &read.origin {
+            Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => labels.push(
+                Label::secondary(*s, format!("read timeout {}", fmt_ms(read.ms))),
+            ),
+            _ => {}
+        }
+        let callee_span = work.origin.span().unwrap_or(e.callee.span);
+        labels.push(Label::secondary(
+            callee_span,
+            format!("{callee} processing timeout: {}", work.describe()),
+        ));
+        let read_note = if read.origin.is_default() {
+            format!(" ({})", read.describe())
+        } else {
+            String::new()
+        };
+        let suggested = work
+            .ms
+            .map(|w| fmt_ms(Some(w + w / 10 + 5_000)))
+            .unwrap_or_else(|| "a bound".into());
+        let help = format!(
+            "make the outer timeout the longer one: raise the read timeout{read_note} to at least {suggested}, or lower {callee}'s timeout below {}; the innermost layer should give up first so it can answer with its own error",
+            fmt_ms(read.ms)
+        );
+        out.push(rule.finding(message, help, labels));
+    }
+    out
+}
