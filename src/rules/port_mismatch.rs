@@ -48,7 +48,19 @@ fn check_target(
     // Candidates: app servers (and servers of other components) that the target was evidently
     // meant for: same host, other port; or another socket path.
     let caller_component = stack.servers[caller].component;
-    let mut best: Option<(usize, usize)> = None; // (score, listener)
+    // Prefer listeners that no other target reaches (an orphaned app server is the likeliest
+    // intended target), then the closest port or socket path.
+    let reached: std::collections::HashSet<usize> = stack
+        .groups
+        .iter()
+        .flat_map(|g| g.targets.iter())
+        .chain(stack.routes.iter().filter_map(|r| match &r.hop.target {
+            crate::graph::HopTarget::Direct(t) => Some(t),
+            _ => None,
+        }))
+        .flat_map(|t| t.reaches.iter().copied())
+        .collect();
+    let mut best: Option<((bool, usize), usize)> = None; // (score, listener)
     for (i, l) in stack.listeners.iter().enumerate() {
         let s = &stack.servers[l.server];
         if l.server == caller || !(s.role == Role::App || s.component != caller_component) {
