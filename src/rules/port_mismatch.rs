@@ -76,6 +76,7 @@ fn check_target(
             (Endpoint::Unix(a), Endpoint::Unix(b)) => edit_distance(a, b),
             _ => continue,
         };
+        let score = (reached.contains(&i), score);
         if best.is_none_or(|(s, _)| score < s) {
             best = Some((score, i));
         }
