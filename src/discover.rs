@@ -72,9 +72,7 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 impl Ctx {
     /// Is this (canonical) path inside one of the roots?
     pub fn inside(&self, canonical: &Path) -> bool {
-        self.roots
-            .iter()
-            .any(|r| canonical.starts_with(&r.canonical))
+        self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
     }
 
     /// Display path: relative to the root given on the command line, joined to it as given.
@@ -96,9 +94,7 @@ impl Ctx {
     /// pull request must not pull the CI host's files into a log).
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        let canon = path
-            .canonicalize()
-            .map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        let canon = path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -109,19 +105,16 @@ impl Ctx {
             ));
         }
         let display = self.display(&canon);
-        let meta = std::fs::metadata(&canon)
-            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let meta =
+            std::fs::metadata(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(LoadError::file(
                 &display,
-                format!(
-                    "{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})",
-                    meta.len()
-                ),
+                format!("{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})", meta.len()),
             ));
         }
-        let bytes = std::fs::read(&canon)
-            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let bytes =
+            std::fs::read(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         Ok(self.map.add(&canon, display, bytes))
     }
 }
@@ -148,39 +141,23 @@ pub fn clean(p: &Path) -> PathBuf {
 
 /// Directories never worth walking.
 fn skip_dir(name: &str) -> bool {
-    matches!(
-        name,
-        ".git"
-            | "node_modules"
-            | "target"
-            | ".venv"
-            | "venv"
-            | "__pycache__"
-            | ".tox"
-            | ".mypy_cache"
-    )
+    matches!(name, ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".tox" | ".mypy_cache")
 }
 
 /// Classifies a file by its name, then (for ambiguous names) by its content.
 pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    let parent = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
+    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     if lower == "procfile" || lower.starts_with("procfile.") {
         return Some(Kind::Procfile);
     }
     if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
         return Some(Kind::Dockerfile);
     }
-    if matches!(
-        lower.as_str(),
-        "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml"
-    ) || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
-        && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
+    if matches!(lower.as_str(), "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml")
+        || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
+            && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     {
         return Some(Kind::Compose);
     }
@@ -196,10 +173,8 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
-    let nginx_dir = matches!(
-        parent,
-        "conf.d" | "sites-enabled" | "sites-available" | "nginx"
-    ) || parent.starts_with("sites-");
+    let nginx_dir =
+        matches!(parent, "conf.d" | "sites-enabled" | "sites-available" | "nginx") || parent.starts_with("sites-");
     if nginx_dir && (lower.ends_with(".conf") || !lower.contains('.')) {
         return Some(Kind::Nginx);
     }
@@ -216,27 +191,17 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
 pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let mut roots = Vec::new();
     for p in paths {
-        let canonical = p
-            .canonicalize()
-            .map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+        let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
         let is_file = canonical.is_file();
-        roots.push(Root {
-            given: p.clone(),
-            canonical,
-            is_file,
-        });
+        roots.push(Root { given: p.clone(), canonical, is_file });
     }
     let mut all_files = BTreeSet::new();
     let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
     for r in &roots {
-        let walker = walkdir::WalkDir::new(&r.given)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter();
-        for entry in walker.filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy()))
-        }) {
+        let walker = walkdir::WalkDir::new(&r.given).follow_links(false).sort_by_file_name().into_iter();
+        for entry in walker
+            .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy())))
+        {
             let entry = match entry {
                 Ok(e) => e,
                 Err(_) => continue,
@@ -256,20 +221,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             }
         }
     }
-    let ctx = Ctx {
-        roots,
-        all_files,
-        map: SourceMapBuilder::new(),
-    };
+    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new() };
     let found = walked
         .into_iter()
         .filter_map(|(path, canon)| {
             let kind = classify(&path, || read_head(&canon))?;
-            Some(Found {
-                display: ctx.display(&canon),
-                path,
-                kind,
-            })
+            Some(Found { display: ctx.display(&canon), path, kind })
         })
         .collect();
     Ok((ctx, found))

@@ -135,7 +135,11 @@ fn garbage_and_truncated_files_never_panic() {
         std::fs::write(dir.path().join("gunicorn.conf.py"), &py[..cut]).unwrap();
         let out = bin().arg(dir.path()).args(["--format", "json"]).output().unwrap();
         let code = out.status.code();
-        assert!(matches!(code, Some(0..=2)), "input {i}: exit {code:?}, stderr {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            matches!(code, Some(0..=2)),
+            "input {i}: exit {code:?}, stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).expect("JSON even for garbage");
         if code == Some(2) {
             assert!(!v["errors"].as_array().unwrap().is_empty());

@@ -20,12 +20,6 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         .problems
         .iter()
         .filter(|p| p.kind == ProblemKind::InvalidValue)
-        .map(|p| {
-            rule.finding(
-                p.message.clone(),
-                p.help.clone(),
-                vec![Label::primary(p.span, "rejected value")],
-            )
-        })
+        .map(|p| rule.finding(p.message.clone(), p.help.clone(), vec![Label::primary(p.span, "rejected value")]))
         .collect()
 }

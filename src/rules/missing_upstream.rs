@@ -33,18 +33,9 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                 vec![Label::primary(r.hop.target_span, why.clone())],
             ));
         }
-        if let HopTarget::Dynamic {
-            text,
-            has_resolver: false,
-        } = &r.hop.target
-        {
-            let has_host_var = text
-                .split("://")
-                .nth(1)
-                .unwrap_or(text)
-                .split('/')
-                .next()
-                .is_some_and(|h| h.contains('$'));
+        if let HopTarget::Dynamic { text, has_resolver: false } = &r.hop.target {
+            let has_host_var =
+                text.split("://").nth(1).unwrap_or(text).split('/').next().is_some_and(|h| h.contains('$'));
             if has_host_var {
                 out.push(rule.finding(
                     format!("`{text}` picks its host from a variable but no `resolver` is in scope: every request gets a 502 (\"no resolver defined to resolve ...\")"),

@@ -11,8 +11,7 @@ pub static RULE: Rule = Rule {
     name: "timeout-order",
     severity: Severity::Warning,
     components: &["nginx", "gunicorn"],
-    summary:
-        "a proxy's read timeout is not longer than the processing timeout of the server behind it",
+    summary: "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
     check,
 };
@@ -55,30 +54,17 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                 fmt_ms(read.ms)
             ),
         };
-        let mut labels = vec![Label::primary(
-            e.route.hop.span,
-            format!("{} -> {}", e.route.name, e.target.endpoint),
-        )];
+        let mut labels = vec![Label::primary(e.route.hop.span, format!("{} -> {}", e.route.name, e.target.endpoint))];
         match &read.origin {
-            Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => labels.push(
-                Label::secondary(*s, format!("read timeout {}", fmt_ms(read.ms))),
-            ),
+            Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => {
+                labels.push(Label::secondary(*s, format!("read timeout {}", fmt_ms(read.ms))))
+            }
             _ => {}
         }
         let callee_span = work.origin.span().unwrap_or(e.callee.span);
-        labels.push(Label::secondary(
-            callee_span,
-            format!("{callee} processing timeout: {}", work.describe()),
-        ));
-        let read_note = if read.origin.is_default() {
-            format!(" ({})", read.describe())
-        } else {
-            String::new()
-        };
-        let suggested = work
-            .ms
-            .map(|w| fmt_ms(Some(w + w / 10 + 5_000)))
-            .unwrap_or_else(|| "a bound".into());
+        labels.push(Label::secondary(callee_span, format!("{callee} processing timeout: {}", work.describe())));
+        let read_note = if read.origin.is_default() { format!(" ({})", read.describe()) } else { String::new() };
+        let suggested = work.ms.map(|w| fmt_ms(Some(w + w / 10 + 5_000))).unwrap_or_else(|| "a bound".into());
         let help = format!(
             "make the outer timeout the longer one: raise the read timeout{read_note} to at least {suggested}, or lower {callee}'s timeout below {}; the innermost layer should give up first so it can answer with its own error",
             fmt_ms(read.ms)
