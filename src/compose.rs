@@ -93,11 +93,17 @@ pub(crate) struct CharMap {
 impl CharMap {
     pub(crate) fn new(text: &str) -> CharMap {
         if text.is_ascii() {
-            return CharMap { offsets: Vec::new(), len: text.len() };
+            return CharMap {
+                offsets: Vec::new(),
+                len: text.len(),
+            };
         }
         let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         offsets.push(text.len());
-        CharMap { offsets, len: text.len() }
+        CharMap {
+            offsets,
+            len: text.len(),
+        }
     }
     pub(crate) fn byte(&self, char_index: usize) -> usize {
         if self.offsets.is_empty() {
@@ -131,7 +137,9 @@ impl Doc<'_> {
             YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
             YamlData::Value(Scalar::Integer(_))
             | YamlData::Value(Scalar::FloatingPoint(_))
-            | YamlData::Value(Scalar::Boolean(_)) => Some(self.file.slice(self.span(node)).to_string()),
+            | YamlData::Value(Scalar::Boolean(_)) => {
+                Some(self.file.slice(self.span(node)).to_string())
+            }
             YamlData::Value(Scalar::Null) => None,
             YamlData::Representation(s, _, _) => Some(s.to_string()),
             YamlData::Tagged(_, inner) => self.scalar(inner),
@@ -145,7 +153,10 @@ impl Doc<'_> {
         let whole = self.span(node);
         let src = self.file.slice(whole);
         let span = match src.find(text.as_str()) {
-            Some(i) if !text.is_empty() => Span::new(whole.start + i as u32, whole.start + (i + text.len()) as u32),
+            Some(i) if !text.is_empty() => Span::new(
+                whole.start + i as u32,
+                whole.start + (i + text.len()) as u32,
+            ),
             _ => whole,
         };
         Word { text, span }
@@ -159,13 +170,21 @@ impl Doc<'_> {
                     .iter()
                     .filter_map(|n| self.scalar(n).map(|t| self.word(n, t)))
                     .collect();
-                Some(Command { words, span, list: true })
+                Some(Command {
+                    words,
+                    span,
+                    list: true,
+                })
             }
             _ => {
                 let text = self.scalar(node)?;
                 // Compose splits a string command like a shell would, without running one.
                 let words = launch::split_plain(self.file, &text, span);
-                Some(Command { words, span, list: false })
+                Some(Command {
+                    words,
+                    span,
+                    list: false,
+                })
             }
         }
     }
@@ -181,7 +200,10 @@ fn key_str<'a>(node: &'a MarkedYaml) -> Option<&'a str> {
 
 fn get<'a, 'b>(node: &'a MarkedYaml<'b>, key: &str) -> Option<&'a MarkedYaml<'b>> {
     match &node.data {
-        YamlData::Mapping(m) => m.iter().find(|(k, _)| key_str(k) == Some(key)).map(|(_, v)| v),
+        YamlData::Mapping(m) => m
+            .iter()
+            .find(|(k, _)| key_str(k) == Some(key))
+            .map(|(_, v)| v),
         _ => None,
     }
 }
@@ -194,14 +216,29 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
         LoadError::at(
             file.span(at, at),
             &file.display,
-            format!("{}: invalid YAML at line {} column {}: {}", file.display, lc.line, lc.column, e.info()),
+            format!(
+                "{}: invalid YAML at line {} column {}: {}",
+                file.display,
+                lc.line,
+                lc.column,
+                e.info()
+            ),
         )
     })?;
-    let doc = Doc { file, chars: CharMap::new(&file.text) };
+    let doc = Doc {
+        file,
+        chars: CharMap::new(&file.text),
+    };
     let mut out = Vec::new();
-    let Some(root) = docs.first() else { return Ok(out) };
-    let Some(services) = get(root, "services") else { return Ok(out) };
-    let YamlData::Mapping(services) = &services.data else { return Ok(out) };
+    let Some(root) = docs.first() else {
+        return Ok(out);
+    };
+    let Some(services) = get(root, "services") else {
+        return Ok(out);
+    };
+    let YamlData::Mapping(services) = &services.data else {
+        return Ok(out);
+    };
     for (k, v) in services.iter() {
         let Some(name) = key_str(k) else { continue };
         let mut svc = Service {
@@ -224,7 +261,14 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
                     for (ek, ev) in m.iter() {
                         let Some(key) = doc.scalar(ek) else { continue };
                         let text = doc.scalar(ev).unwrap_or_default();
-                        let w = if doc.scalar(ev).is_some() { doc.word(ev, text) } else { Word { text, span: doc.span(ek) } };
+                        let w = if doc.scalar(ev).is_some() {
+                            doc.word(ev, text)
+                        } else {
+                            Word {
+                                text,
+                                span: doc.span(ek),
+                            }
+                        };
                         svc.environment.push((key, w));
                     }
                 }
@@ -232,18 +276,21 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
                     for item in items {
                         let Some(t) = doc.scalar(item) else { continue };
                         let whole = doc.word(item, t.clone());
-                        match t.split_once('=') {
-                            Some((key, val)) => {
-                                let start = whole.span.start + key.len() as u32 + 1;
-                                let span = if whole.span.len() as usize == t.len() {
-                                    Span::new(start, whole.span.end)
-                                } else {
-                                    whole.span
-                                };
-                                svc.environment.push((key.to_string(), Word { text: val.to_string(), span }));
-                            }
-                            // `- NAME` passes the host's value through: unknown here.
-                            None => {}
+                        // `- NAME` (no `=`) passes the host's value through: unknown here.
+                        if let Some((key, val)) = t.split_once('=') {
+                            let start = whole.span.start + key.len() as u32 + 1;
+                            let span = if whole.span.len() as usize == t.len() {
+                                Span::new(start, whole.span.end)
+                            } else {
+                                whole.span
+                            };
+                            svc.environment.push((
+                                key.to_string(),
+                                Word {
+                                    text: val.to_string(),
+                                    span,
+                                },
+                            ));
                         }
                     }
                 }
@@ -254,19 +301,33 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
             for item in items {
                 let span = doc.span(item);
                 if let YamlData::Mapping(_) = item.data {
-                    let target = get(item, "target").and_then(|n| doc.scalar(n)).and_then(|t| t.parse().ok());
+                    let target = get(item, "target")
+                        .and_then(|n| doc.scalar(n))
+                        .and_then(|t| t.parse().ok());
                     let published = get(item, "published").and_then(|n| doc.scalar(n));
-                    svc.ports.push(Port { text: file.slice(span).to_string(), span, target, published });
+                    svc.ports.push(Port {
+                        text: file.slice(span).to_string(),
+                        span,
+                        target,
+                        published,
+                    });
                 } else if let Some(t) = doc.scalar(item) {
                     let (published, target) = parse_port(&t);
-                    svc.ports.push(Port { text: t, span, target, published });
+                    svc.ports.push(Port {
+                        text: t,
+                        span,
+                        target,
+                        published,
+                    });
                 }
             }
         }
         if let Some(b) = get(v, "build") {
             let (ctx_dir, dockerfile) = match &b.data {
                 YamlData::Mapping(_) => (
-                    get(b, "context").and_then(|n| doc.scalar(n)).unwrap_or_else(|| ".".into()),
+                    get(b, "context")
+                        .and_then(|n| doc.scalar(n))
+                        .unwrap_or_else(|| ".".into()),
                     get(b, "dockerfile").and_then(|n| doc.scalar(n)),
                 ),
                 _ => (doc.scalar(b).unwrap_or_else(|| ".".into()), None),
@@ -274,7 +335,9 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
             // Remote contexts (git URLs) are not on disk.
             if !ctx_dir.contains("://") && !ctx_dir.starts_with("git@") {
                 let c = clean(&dir.join(&ctx_dir));
-                svc.dockerfile = Some(clean(&c.join(dockerfile.as_deref().unwrap_or("Dockerfile"))));
+                svc.dockerfile = Some(clean(
+                    &c.join(dockerfile.as_deref().unwrap_or("Dockerfile")),
+                ));
                 svc.build_context = Some(c);
             }
         }
@@ -298,7 +361,10 @@ mod tests {
     #[test]
     fn ports() {
         assert_eq!(parse_port("8003:8000"), (Some("8003".into()), Some(8000)));
-        assert_eq!(parse_port("127.0.0.1:80:8000/tcp"), (Some("127.0.0.1:80".into()), Some(8000)));
+        assert_eq!(
+            parse_port("127.0.0.1:80:8000/tcp"),
+            (Some("127.0.0.1:80".into()), Some(8000))
+        );
         assert_eq!(parse_port("8000"), (None, Some(8000)));
     }
 }

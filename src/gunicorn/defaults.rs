@@ -9,8 +9,13 @@ const VERSIONS: &str = "all (26.1.0 checked)";
 const SOURCE: &str = "gunicorn/config.py";
 
 /// `timeout`: workers silent for longer are killed (arbiter `murder_workers`), the request dies.
-pub static TIMEOUT: DefaultFact =
-    DefaultFact { component: "gunicorn", setting: "timeout", value_ms: Some(30_000), versions: VERSIONS, source: SOURCE };
+pub static TIMEOUT: DefaultFact = DefaultFact {
+    component: "gunicorn",
+    setting: "timeout",
+    value_ms: Some(30_000),
+    versions: VERSIONS,
+    source: SOURCE,
+};
 pub static GRACEFUL_TIMEOUT: DefaultFact = DefaultFact {
     component: "gunicorn",
     setting: "graceful_timeout",
@@ -19,8 +24,13 @@ pub static GRACEFUL_TIMEOUT: DefaultFact = DefaultFact {
     source: SOURCE,
 };
 /// `keepalive`: idle wait for the next request on a kept-alive connection (not used by `sync`).
-pub static KEEPALIVE: DefaultFact =
-    DefaultFact { component: "gunicorn", setting: "keepalive", value_ms: Some(2_000), versions: VERSIONS, source: SOURCE };
+pub static KEEPALIVE: DefaultFact = DefaultFact {
+    component: "gunicorn",
+    setting: "keepalive",
+    value_ms: Some(2_000),
+    versions: VERSIONS,
+    source: SOURCE,
+};
 /// `bind`: `127.0.0.1:8000`, or `0.0.0.0:$PORT` when `PORT` is set (util.py `parse_address`).
 pub static BIND: DefaultFact = DefaultFact {
     component: "gunicorn",
@@ -30,8 +40,13 @@ pub static BIND: DefaultFact = DefaultFact {
     source: "gunicorn/config.py (Bind), gunicorn/util.py (parse_address)",
 };
 /// `workers`: `$WEB_CONCURRENCY` or 1.
-pub static WORKERS: DefaultFact =
-    DefaultFact { component: "gunicorn", setting: "workers", value_ms: None, versions: VERSIONS, source: SOURCE };
+pub static WORKERS: DefaultFact = DefaultFact {
+    component: "gunicorn",
+    setting: "workers",
+    value_ms: None,
+    versions: VERSIONS,
+    source: SOURCE,
+};
 /// `worker_class`: `sync` (closes every connection after its response: workers/sync.py).
 pub static WORKER_CLASS: DefaultFact = DefaultFact {
     component: "gunicorn",
@@ -40,8 +55,13 @@ pub static WORKER_CLASS: DefaultFact = DefaultFact {
     versions: VERSIONS,
     source: "gunicorn/config.py, gunicorn/workers/sync.py",
 };
-pub static THREADS: DefaultFact =
-    DefaultFact { component: "gunicorn", setting: "threads", value_ms: None, versions: VERSIONS, source: SOURCE };
+pub static THREADS: DefaultFact = DefaultFact {
+    component: "gunicorn",
+    setting: "threads",
+    value_ms: None,
+    versions: VERSIONS,
+    source: SOURCE,
+};
 
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 8000;
