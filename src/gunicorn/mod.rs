@@ -521,7 +521,7 @@ impl Instance {
                                 self.bind.push(Setting {
                                     value,
                                     text: b,
-                                    span: span,
+                                    span,
                                     from: from.clone(),
                                 });
                             }
