@@ -93,17 +93,11 @@ pub(crate) struct CharMap {
 impl CharMap {
     pub(crate) fn new(text: &str) -> CharMap {
         if text.is_ascii() {
-            return CharMap {
-                offsets: Vec::new(),
-                len: text.len(),
-            };
+            return CharMap { offsets: Vec::new(), len: text.len() };
         }
         let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         offsets.push(text.len());
-        CharMap {
-            offsets,
-            len: text.len(),
-        }
+        CharMap { offsets, len: text.len() }
     }
     pub(crate) fn byte(&self, char_index: usize) -> usize {
         if self.offsets.is_empty() {
@@ -137,9 +131,7 @@ impl Doc<'_> {
             YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
             YamlData::Value(Scalar::Integer(_))
             | YamlData::Value(Scalar::FloatingPoint(_))
-            | YamlData::Value(Scalar::Boolean(_)) => {
-                Some(self.file.slice(self.span(node)).to_string())
-            }
+            | YamlData::Value(Scalar::Boolean(_)) => Some(self.file.slice(self.span(node)).to_string()),
             YamlData::Value(Scalar::Null) => None,
             YamlData::Representation(s, _, _) => Some(s.to_string()),
             YamlData::Tagged(_, inner) => self.scalar(inner),
@@ -153,10 +145,7 @@ impl Doc<'_> {
         let whole = self.span(node);
         let src = self.file.slice(whole);
         let span = match src.find(text.as_str()) {
-            Some(i) if !text.is_empty() => Span::new(
-                whole.start + i as u32,
-                whole.start + (i + text.len()) as u32,
-            ),
+            Some(i) if !text.is_empty() => Span::new(whole.start + i as u32, whole.start + (i + text.len()) as u32),
             _ => whole,
         };
         Word { text, span }
@@ -166,25 +155,14 @@ impl Doc<'_> {
         let span = self.span(node);
         match &node.data {
             YamlData::Sequence(items) => {
-                let words = items
-                    .iter()
-                    .filter_map(|n| self.scalar(n).map(|t| self.word(n, t)))
-                    .collect();
-                Some(Command {
-                    words,
-                    span,
-                    list: true,
-                })
+                let words = items.iter().filter_map(|n| self.scalar(n).map(|t| self.word(n, t))).collect();
+                Some(Command { words, span, list: true })
             }
             _ => {
                 let text = self.scalar(node)?;
                 // Compose splits a string command like a shell would, without running one.
                 let words = launch::split_plain(self.file, &text, span);
-                Some(Command {
-                    words,
-                    span,
-                    list: false,
-                })
+                Some(Command { words, span, list: false })
             }
         }
     }
@@ -200,10 +178,7 @@ fn key_str<'a>(node: &'a MarkedYaml) -> Option<&'a str> {
 
 fn get<'a, 'b>(node: &'a MarkedYaml<'b>, key: &str) -> Option<&'a MarkedYaml<'b>> {
     match &node.data {
-        YamlData::Mapping(m) => m
-            .iter()
-            .find(|(k, _)| key_str(k) == Some(key))
-            .map(|(_, v)| v),
+        YamlData::Mapping(m) => m.iter().find(|(k, _)| key_str(k) == Some(key)).map(|(_, v)| v),
         _ => None,
     }
 }
@@ -216,19 +191,10 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
         LoadError::at(
             file.span(at, at),
             &file.display,
-            format!(
-                "{}: invalid YAML at line {} column {}: {}",
-                file.display,
-                lc.line,
-                lc.column,
-                e.info()
-            ),
+            format!("{}: invalid YAML at line {} column {}: {}", file.display, lc.line, lc.column, e.info()),
         )
     })?;
-    let doc = Doc {
-        file,
-        chars: CharMap::new(&file.text),
-    };
+    let doc = Doc { file, chars: CharMap::new(&file.text) };
     let mut out = Vec::new();
     let Some(root) = docs.first() else {
         return Ok(out);
@@ -264,10 +230,7 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
                         let w = if doc.scalar(ev).is_some() {
                             doc.word(ev, text)
                         } else {
-                            Word {
-                                text,
-                                span: doc.span(ek),
-                            }
+                            Word { text, span: doc.span(ek) }
                         };
                         svc.environment.push((key, w));
                     }
@@ -284,13 +247,7 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
                             } else {
                                 whole.span
                             };
-                            svc.environment.push((
-                                key.to_string(),
-                                Word {
-                                    text: val.to_string(),
-                                    span,
-                                },
-                            ));
+                            svc.environment.push((key.to_string(), Word { text: val.to_string(), span }));
                         }
                     }
                 }
@@ -301,33 +258,19 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
             for item in items {
                 let span = doc.span(item);
                 if let YamlData::Mapping(_) = item.data {
-                    let target = get(item, "target")
-                        .and_then(|n| doc.scalar(n))
-                        .and_then(|t| t.parse().ok());
+                    let target = get(item, "target").and_then(|n| doc.scalar(n)).and_then(|t| t.parse().ok());
                     let published = get(item, "published").and_then(|n| doc.scalar(n));
-                    svc.ports.push(Port {
-                        text: file.slice(span).to_string(),
-                        span,
-                        target,
-                        published,
-                    });
+                    svc.ports.push(Port { text: file.slice(span).to_string(), span, target, published });
                 } else if let Some(t) = doc.scalar(item) {
                     let (published, target) = parse_port(&t);
-                    svc.ports.push(Port {
-                        text: t,
-                        span,
-                        target,
-                        published,
-                    });
+                    svc.ports.push(Port { text: t, span, target, published });
                 }
             }
         }
         if let Some(b) = get(v, "build") {
             let (ctx_dir, dockerfile) = match &b.data {
                 YamlData::Mapping(_) => (
-                    get(b, "context")
-                        .and_then(|n| doc.scalar(n))
-                        .unwrap_or_else(|| ".".into()),
+                    get(b, "context").and_then(|n| doc.scalar(n)).unwrap_or_else(|| ".".into()),
                     get(b, "dockerfile").and_then(|n| doc.scalar(n)),
                 ),
                 _ => (doc.scalar(b).unwrap_or_else(|| ".".into()), None),
@@ -335,9 +278,7 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
             // Remote contexts (git URLs) are not on disk.
             if !ctx_dir.contains("://") && !ctx_dir.starts_with("git@") {
                 let c = clean(&dir.join(&ctx_dir));
-                svc.dockerfile = Some(clean(
-                    &c.join(dockerfile.as_deref().unwrap_or("Dockerfile")),
-                ));
+                svc.dockerfile = Some(clean(&c.join(dockerfile.as_deref().unwrap_or("Dockerfile"))));
                 svc.build_context = Some(c);
             }
         }
@@ -361,10 +302,7 @@ mod tests {
     #[test]
     fn ports() {
         assert_eq!(parse_port("8003:8000"), (Some("8003".into()), Some(8000)));
-        assert_eq!(
-            parse_port("127.0.0.1:80:8000/tcp"),
-            (Some("127.0.0.1:80".into()), Some(8000))
-        );
+        assert_eq!(parse_port("127.0.0.1:80:8000/tcp"), (Some("127.0.0.1:80".into()), Some(8000)));
         assert_eq!(parse_port("8000"), (None, Some(8000)));
     }
 }

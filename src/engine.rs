@@ -82,9 +82,17 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
 
+    let (compose, errs) = crate::compose::load(&ctx, &found);
+    errors.extend(errs);
+    let (launches, errs) = crate::launch::launches(&ctx, &found, &compose);
+    errors.extend(errs);
+    let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
+    errors.extend(errs);
+
     let mut b = StackBuilder::new();
     let mut known_hosts: HashSet<String> = HashSet::new();
     known_hosts.extend(cfg.hosts.iter().map(|(n, _)| n.value.clone()));
+    known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
     let nopts = nginx::model::Options { version: nginx_version, known_hosts };
     nginx::model::add(&tree, &nopts, &mut b);
     for m in &tree.missing_includes {
@@ -105,6 +113,18 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
                 )
             },
         });
+    }
+    crate::gunicorn::model::add(&gunicorns, &mut b);
+    for g in &gunicorns {
+        for (span, message) in &g.invalid {
+            b.add_problem(Problem {
+                kind: ProblemKind::InvalidValue,
+                component: Component::Gunicorn,
+                span: *span,
+                message: format!("{message}; gunicorn refuses to start"),
+                help: "gunicorn reads timeouts and counts as whole numbers (`int(value, 0)`): `timeout = 30`".into(),
+            });
+        }
     }
     resolve_host_aliases(&mut b, &cfg);
     let mut stack = b.link();

@@ -41,19 +41,12 @@ pub struct Launch {
 impl Launch {
     /// The program's base name (`/usr/local/bin/gunicorn` -> `gunicorn`).
     pub fn program(&self) -> &str {
-        self.argv
-            .first()
-            .map(|w| w.text.rsplit('/').next().unwrap_or(&w.text))
-            .unwrap_or("")
+        self.argv.first().map(|w| w.text.rsplit('/').next().unwrap_or(&w.text)).unwrap_or("")
     }
 
     /// The last value of an environment variable.
     pub fn env_var(&self, name: &str) -> Option<&Word> {
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, w)| w)
+        self.env.iter().rev().find(|(k, _)| k == name).map(|(_, w)| w)
     }
 }
 
@@ -101,10 +94,7 @@ fn lex(s: &str, ops: bool) -> Result<Vec<Tok>, (usize, String)> {
                     skip_next_word = true;
                     continue;
                 }
-                i += if matches!(
-                    (c, b.get(i + 1)),
-                    (b'&', Some(b'&')) | (b'|', Some(b'|')) | (b';', Some(b';'))
-                ) {
+                i += if matches!((c, b.get(i + 1)), (b'&', Some(b'&')) | (b'|', Some(b'|')) | (b';', Some(b';'))) {
                     2
                 } else {
                     1
@@ -139,18 +129,13 @@ fn lex(s: &str, ops: bool) -> Result<Vec<Tok>, (usize, String)> {
                 b';' | b'&' | b'|' | b'(' | b')' if ops => break,
                 b'>' | b'<' if ops => {
                     // `2>&1`: the digits belong to the redirection.
-                    if !text.is_empty()
-                        && text.bytes().all(|d| d.is_ascii_digit())
-                        && i - start == text.len()
-                    {
+                    if !text.is_empty() && text.bytes().all(|d| d.is_ascii_digit()) && i - start == text.len() {
                         text.clear();
                     }
                     break;
                 }
                 b'\'' => {
-                    let close = s[i + 1..]
-                        .find('\'')
-                        .ok_or((i, "unterminated single quote".to_string()))?;
+                    let close = s[i + 1..].find('\'').ok_or((i, "unterminated single quote".to_string()))?;
                     text.push_str(&s[i + 1..i + 1 + close]);
                     i += close + 2;
                 }
@@ -162,18 +147,14 @@ fn lex(s: &str, ops: bool) -> Result<Vec<Tok>, (usize, String)> {
                         };
                         match d {
                             b'"' => break,
-                            b'\\'
-                                if j + 1 < b.len()
-                                    && matches!(b[j + 1], b'"' | b'\\' | b'$' | b'`' | b'\n') =>
-                            {
+                            b'\\' if j + 1 < b.len() && matches!(b[j + 1], b'"' | b'\\' | b'$' | b'`' | b'\n') => {
                                 if b[j + 1] != b'\n' {
                                     text.push(b[j + 1] as char);
                                 }
                                 j += 2;
                             }
                             b'$' if ops && b.get(j + 1) == Some(&b'(') => {
-                                let e = close_paren(s, j + 1)
-                                    .ok_or((j, "unterminated `$(`".to_string()))?;
+                                let e = close_paren(s, j + 1).ok_or((j, "unterminated `$(`".to_string()))?;
                                 text.push_str(&s[j..=e]);
                                 j = e + 1;
                             }
@@ -220,11 +201,7 @@ fn lex(s: &str, ops: bool) -> Result<Vec<Tok>, (usize, String)> {
         if text.is_empty() && i - start > 0 && !s[start..i].contains(['\'', '"']) {
             continue;
         }
-        out.push(Tok::Word(Raw {
-            text,
-            start,
-            end: i,
-        }));
+        out.push(Tok::Word(Raw { text, start, end: i }));
     }
     Ok(out)
 }
@@ -256,13 +233,9 @@ enum Place {
 
 fn place(file: &SourceFile, text: &str, place: Place, raws: Vec<Raw>) -> Vec<Word> {
     match place {
-        Place::At(base) => raws
-            .into_iter()
-            .map(|r| Word {
-                span: file.span(base + r.start, base + r.end),
-                text: r.text,
-            })
-            .collect(),
+        Place::At(base) => {
+            raws.into_iter().map(|r| Word { span: file.span(base + r.start, base + r.end), text: r.text }).collect()
+        }
         Place::Within(whole) => {
             let src = file.slice(whole);
             let mut cursor = 0;
@@ -272,11 +245,7 @@ fn place(file: &SourceFile, text: &str, place: Place, raws: Vec<Raw>) -> Vec<Wor
                     let found = [raw, r.text.as_str()]
                         .into_iter()
                         .filter(|t| !t.is_empty())
-                        .find_map(|t| {
-                            src.get(cursor..)
-                                .and_then(|rest| rest.find(t))
-                                .map(|k| (cursor + k, t.len()))
-                        });
+                        .find_map(|t| src.get(cursor..).and_then(|rest| rest.find(t)).map(|k| (cursor + k, t.len())));
                     let span = match found {
                         Some((k, len)) => {
                             cursor = k + len;
@@ -292,11 +261,7 @@ fn place(file: &SourceFile, text: &str, place: Place, raws: Vec<Raw>) -> Vec<Wor
 }
 
 /// Splits shell text into commands (at `&&`, `||`, `;`, `|`, newlines).
-fn split_commands(
-    file: &SourceFile,
-    text: &str,
-    at: Place,
-) -> Result<Vec<Vec<Word>>, (usize, String)> {
+fn split_commands(file: &SourceFile, text: &str, at: Place) -> Result<Vec<Vec<Word>>, (usize, String)> {
     let toks = lex(text, true)?;
     let mut cmds = Vec::new();
     let mut cur = Vec::new();
@@ -320,11 +285,7 @@ fn split_commands(
 /// operators. `whole` is the span of the string as written. Unbalanced quotes fall back to
 /// splitting on whitespace.
 pub fn split_plain(file: &SourceFile, text: &str, whole: Span) -> Vec<Word> {
-    let at = if file.slice(whole) == text {
-        Place::At(file.local(whole.start))
-    } else {
-        Place::Within(whole)
-    };
+    let at = if file.slice(whole) == text { Place::At(file.local(whole.start)) } else { Place::Within(whole) };
     let raws = match lex(text, false) {
         Ok(toks) => toks
             .into_iter()
@@ -338,11 +299,7 @@ pub fn split_plain(file: &SourceFile, text: &str, whole: Span) -> Vec<Word> {
             let mut pos = 0;
             for w in text.split_whitespace() {
                 let k = pos + text[pos..].find(w).unwrap_or(0);
-                v.push(Raw {
-                    text: w.to_string(),
-                    start: k,
-                    end: k + w.len(),
-                });
+                v.push(Raw { text: w.to_string(), start: k, end: k + w.len() });
                 pos = k + w.len();
             }
             v
@@ -373,9 +330,7 @@ fn is_shell(t: &str) -> bool {
 
 fn is_python(t: &str) -> bool {
     let b = base(t);
-    b == "python"
-        || b == "python3"
-        || (b.starts_with("python3.") && b[8..].chars().all(|c| c.is_ascii_digit()))
+    b == "python" || b == "python3" || (b.starts_with("python3.") && b[8..].chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Peels wrappers off one command. `shell`: the command is shell text (assignments prefix it).
@@ -398,13 +353,7 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
                 } else {
                     first.span
                 };
-                env.push((
-                    k.to_string(),
-                    Word {
-                        text: v.to_string(),
-                        span,
-                    },
-                ));
+                env.push((k.to_string(), Word { text: v.to_string(), span }));
                 argv.remove(0);
                 continue;
             }
@@ -442,18 +391,9 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
                 while let Some(w) = argv.first() {
                     if let Some((k, v)) = is_assignment(&w.text) {
                         let vs = w.span.end - v.len() as u32;
-                        let span = if w.span.len() as usize == w.text.len() {
-                            Span::new(vs, w.span.end)
-                        } else {
-                            w.span
-                        };
-                        env.push((
-                            k.to_string(),
-                            Word {
-                                text: v.to_string(),
-                                span,
-                            },
-                        ));
+                        let span =
+                            if w.span.len() as usize == w.text.len() { Span::new(vs, w.span.end) } else { w.span };
+                        env.push((k.to_string(), Word { text: v.to_string(), span }));
                         argv.remove(0);
                     } else if w.text.starts_with('-') {
                         argv.remove(0);
@@ -463,9 +403,7 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
                 }
                 continue;
             }
-            "poetry" | "pipenv" | "uv" | "pdm" | "hatch" | "rye"
-                if argv.get(1).is_some_and(|w| w.text == "run") =>
-            {
+            "poetry" | "pipenv" | "uv" | "pdm" | "hatch" | "rye" if argv.get(1).is_some_and(|w| w.text == "run") => {
                 argv.drain(..2);
                 while argv.first().is_some_and(|w| w.text.starts_with('-')) {
                     argv.remove(0);
@@ -477,11 +415,7 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
         if is_python(&first.text) {
             // python [-u -O ...] -m module args
             let mut k = 1;
-            while k < argv.len()
-                && argv[k].text.starts_with('-')
-                && argv[k].text != "-m"
-                && argv[k].text != "-c"
-            {
+            while k < argv.len() && argv[k].text.starts_with('-') && argv[k].text != "-m" && argv[k].text != "-c" {
                 k += 1;
             }
             if argv.get(k).is_some_and(|w| w.text == "-m") && k + 1 < argv.len() {
@@ -496,9 +430,7 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
             while k < argv.len() && argv[k].text.starts_with('-') && !argv[k].text.ends_with('c') {
                 k += 1;
             }
-            let has_c = argv
-                .get(k)
-                .is_some_and(|w| w.text.starts_with('-') && w.text.ends_with('c'));
+            let has_c = argv.get(k).is_some_and(|w| w.text.starts_with('-') && w.text.ends_with('c'));
             if has_c {
                 if let Some(script) = argv.get(k + 1) {
                     let at = if file.slice(script.span) == script.text {
@@ -536,9 +468,7 @@ fn unwrap(file: &SourceFile, mut argv: Vec<Word>, shell: bool, depth: usize) -> 
 
 fn span_of(words: &[Word], fallback: Span) -> Span {
     match (words.first(), words.last()) {
-        (Some(a), Some(b)) if a.span.start <= b.span.end => {
-            Span::new(a.span.start, b.span.end.max(a.span.end))
-        }
+        (Some(a), Some(b)) if a.span.start <= b.span.end => Span::new(a.span.start, b.span.end.max(a.span.end)),
         _ => fallback,
     }
 }
@@ -574,11 +504,7 @@ impl Emit<'_> {
 }
 
 /// Every launch in the tree.
-pub fn launches(
-    ctx: &Ctx,
-    found: &[Found],
-    compose: &compose::Project,
-) -> (Vec<Launch>, Vec<LoadError>) {
+pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<Launch>, Vec<LoadError>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut dockerfiles: HashMap<PathBuf, Dockerfile> = HashMap::new();
@@ -594,13 +520,7 @@ pub fn launches(
             }
         };
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut emit = Emit {
-            out: &mut out,
-            file: &file,
-            dir: dir.clone(),
-            origin: f.kind,
-            service: None,
-        };
+        let mut emit = Emit { out: &mut out, file: &file, dir: dir.clone(), origin: f.kind, service: None };
         match f.kind {
             Kind::Systemd => systemd(&mut emit, &mut errors),
             Kind::Procfile => procfile(&mut emit, &mut errors),
@@ -636,23 +556,14 @@ pub fn launches(
             .unwrap_or(dir);
         let using: Vec<&&compose::Service> = users
             .get(key)
-            .map(|v| {
-                v.iter()
-                    .filter(|s| s.command.is_none() && s.entrypoint.is_none())
-                    .collect()
-            })
+            .map(|v| v.iter().filter(|s| s.command.is_none() && s.entrypoint.is_none()).collect())
             .unwrap_or_default();
         let Some((argv, shell, whole)) = d.argv(None) else {
             continue;
         };
         if using.is_empty() {
-            let mut emit = Emit {
-                out: &mut out,
-                file: &file,
-                dir: dir.clone(),
-                origin: Kind::Dockerfile,
-                service: None,
-            };
+            let mut emit =
+                Emit { out: &mut out, file: &file, dir: dir.clone(), origin: Kind::Dockerfile, service: None };
             emit.push(argv, shell, &d.env, whole);
         } else {
             for s in using {
@@ -678,10 +589,7 @@ pub fn launches(
         let Some(file) = ctx.map.get_by_path(&canon(&s.path)) else {
             continue;
         };
-        let d = s
-            .dockerfile
-            .as_ref()
-            .and_then(|p| dockerfiles.get(&canon(p)));
+        let d = s.dockerfile.as_ref().and_then(|p| dockerfiles.get(&canon(p)));
         let mut env = d.map(|d| d.env.clone()).unwrap_or_default();
         env.extend(s.environment.iter().cloned());
         let mut argv = Vec::new();
@@ -695,10 +603,7 @@ pub fn launches(
             }
             (None, Some(c)) => {
                 // The image's exec-form ENTRYPOINT stays in front of the command.
-                if let Some(Instr {
-                    words, exec: true, ..
-                }) = d.and_then(|d| d.entrypoint.as_ref())
-                {
+                if let Some(Instr { words, exec: true, .. }) = d.and_then(|d| d.entrypoint.as_ref()) {
                     argv.extend(words.iter().cloned());
                 }
                 argv.extend(c.words.iter().cloned());
@@ -731,10 +636,7 @@ fn systemd(emit: &mut Emit, errors: &mut Vec<LoadError>) {
         // A logical line: physical lines joined by a trailing backslash.
         let mut end = pos;
         loop {
-            let nl = text[end..]
-                .find('\n')
-                .map(|k| end + k)
-                .unwrap_or(text.len());
+            let nl = text[end..].find('\n').map(|k| end + k).unwrap_or(text.len());
             let line = text[end..nl].trim_end_matches('\r');
             if line.ends_with('\\') && nl < text.len() {
                 end = nl + 1;
@@ -782,13 +684,7 @@ fn systemd(emit: &mut Emit, errors: &mut Vec<LoadError>) {
                                     } else {
                                         (vstart + r.start, vstart + r.end)
                                     };
-                                    env.push((
-                                        k.to_string(),
-                                        Word {
-                                            text: val.to_string(),
-                                            span: file.span(s, e),
-                                        },
-                                    ));
+                                    env.push((k.to_string(), Word { text: val.to_string(), span: file.span(s, e) }));
                                 }
                             }
                         }
@@ -831,11 +727,7 @@ fn systemd(emit: &mut Emit, errors: &mut Vec<LoadError>) {
 
 fn err(file: &SourceFile, at: usize, m: &str) -> LoadError {
     let lc = file.line_col(at);
-    LoadError::at(
-        file.span(at, at),
-        &file.display,
-        format!("{}:{}:{}: {m}", file.display, lc.line, lc.column),
-    )
+    LoadError::at(file.span(at, at), &file.display, format!("{}:{}:{}: {m}", file.display, lc.line, lc.column))
 }
 
 // ----- Procfile -----
@@ -854,11 +746,7 @@ fn procfile(emit: &mut Emit, errors: &mut Vec<LoadError>) {
         let Some((name, _)) = l.split_once(':') else {
             continue;
         };
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             continue;
         }
         let cs = ls + name.len() + 1;
@@ -961,10 +849,7 @@ fn dockerfile(file: &SourceFile, errors: &mut Vec<LoadError>) -> Dockerfile {
     let bytes = text.as_bytes();
     while pos < text.len() {
         // Skip blank lines and comments.
-        let nl = text[pos..]
-            .find('\n')
-            .map(|k| pos + k)
-            .unwrap_or(text.len());
+        let nl = text[pos..].find('\n').map(|k| pos + k).unwrap_or(text.len());
         let line = &text[pos..nl];
         let t = line.trim_start();
         if t.is_empty() || t.starts_with('#') {
@@ -977,10 +862,7 @@ fn dockerfile(file: &SourceFile, errors: &mut Vec<LoadError>) -> Dockerfile {
         let mut end;
         let mut cur = pos;
         loop {
-            let nl2 = text[cur..]
-                .find('\n')
-                .map(|k| cur + k)
-                .unwrap_or(text.len());
+            let nl2 = text[cur..].find('\n').map(|k| cur + k).unwrap_or(text.len());
             let l = &text[cur..nl2];
             let is_comment = cur != pos && l.trim_start().starts_with('#');
             end = nl2;
@@ -991,10 +873,7 @@ fn dockerfile(file: &SourceFile, errors: &mut Vec<LoadError>) -> Dockerfile {
             cur = nl2 + 1;
         }
         pos = end + 1;
-        let instr_end = ls
-            + t.find(|c: char| c.is_whitespace())
-                .unwrap_or(t.len())
-                .min(end - ls);
+        let instr_end = ls + t.find(|c: char| c.is_whitespace()).unwrap_or(t.len()).min(end - ls);
         let name = text[ls..instr_end].to_ascii_uppercase();
         let mut as_ = instr_end;
         while as_ < end && matches!(bytes[as_], b' ' | b'\t') {
@@ -1028,34 +907,20 @@ fn dockerfile(file: &SourceFile, errors: &mut Vec<LoadError>) -> Dockerfile {
                     let key = raws[0].text.clone();
                     let vs = raws.get(1).map(|r| r.start).unwrap_or(args.len());
                     let value = args[vs..].trim().to_string();
-                    d.env.push((
-                        key,
-                        Word {
-                            text: unquote(&value),
-                            span: file.span(as_ + vs, ae),
-                        },
-                    ));
+                    d.env.push((key, Word { text: unquote(&value), span: file.span(as_ + vs, ae) }));
                 } else {
                     for r in raws {
                         if let Some((k, v)) = r.text.split_once('=') {
                             let raw = &args[r.start..r.end];
                             let eq = raw.find('=').map(|i| i + 1).unwrap_or(0);
                             let vraw = &raw[eq..];
-                            let q = usize::from(
-                                vraw.len() == v.len() + 2 && vraw.starts_with(['"', '\'']),
-                            );
+                            let q = usize::from(vraw.len() == v.len() + 2 && vraw.starts_with(['"', '\'']));
                             let span = if vraw.len() == v.len() + 2 * q {
                                 file.span(as_ + r.start + eq + q, as_ + r.end - q)
                             } else {
                                 file.span(as_ + r.start + eq, as_ + r.end)
                             };
-                            d.env.push((
-                                k.to_string(),
-                                Word {
-                                    text: v.to_string(),
-                                    span,
-                                },
-                            ));
+                            d.env.push((k.to_string(), Word { text: v.to_string(), span }));
                         }
                     }
                 }
@@ -1063,36 +928,19 @@ fn dockerfile(file: &SourceFile, errors: &mut Vec<LoadError>) -> Dockerfile {
             "CMD" | "ENTRYPOINT" => {
                 let span = file.span(as_, ae);
                 let instr = if let Some(words) = json_array(file, as_, ae) {
-                    Instr {
-                        words,
-                        exec: true,
-                        span,
-                    }
+                    Instr { words, exec: true, span }
                 } else {
                     // Shell form: kept as one word (the script) for `/bin/sh -c`.
                     let words = vec![
-                        Word {
-                            text: "/bin/sh".into(),
-                            span,
-                        },
-                        Word {
-                            text: "-c".into(),
-                            span,
-                        },
-                        Word {
-                            text: args.clone(),
-                            span,
-                        },
+                        Word { text: "/bin/sh".into(), span },
+                        Word { text: "-c".into(), span },
+                        Word { text: args.clone(), span },
                     ];
                     if let Err((at, m)) = lex(&args, true) {
                         errors.push(err(file, as_ + at, &m));
                         continue;
                     }
-                    Instr {
-                        words,
-                        exec: false,
-                        span,
-                    }
+                    Instr { words, exec: false, span }
                 };
                 if name == "CMD" {
                     d.cmd = Some(instr);
@@ -1122,9 +970,7 @@ fn blank_comments(s: &str) -> String {
 
 fn unquote(s: &str) -> String {
     let t = s.trim();
-    if t.len() >= 2
-        && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\'')))
-    {
+    if t.len() >= 2 && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\''))) {
         t[1..t.len() - 1].to_string()
     } else {
         t.to_string()

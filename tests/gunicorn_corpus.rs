@@ -16,39 +16,22 @@ fn corpus_loads_and_yields_the_expected_instances() {
     // name (someone runs `gunicorn -c example_config.py`), so it is handed in as one.
     assert!(found.iter().all(|f| !f.path.ends_with("example_config.py")));
     let ex = root.join("examples/example_config.py");
-    found.push(Found {
-        display: ctx.display(&ex),
-        path: ex,
-        kind: Kind::Gunicorn,
-    });
+    found.push(Found { display: ctx.display(&ex), path: ex, kind: Kind::Gunicorn });
     let (project, mut errs) = compose::load(&ctx, &found);
     assert_eq!(project.services.len(), 10);
     let (ls, e) = launches(&ctx, &found, &project);
     errs.extend(e);
     let (insts, e) = gunicorn::load(&ctx, &found, &ls);
     errs.extend(e);
-    assert!(
-        errs.is_empty(),
-        "{:?}",
-        errs.iter().map(|e| &e.message).collect::<Vec<_>>()
-    );
+    assert!(errs.is_empty(), "{:?}", errs.iter().map(|e| &e.message).collect::<Vec<_>>());
 
     let by = |needle: &str| {
         insts
             .iter()
-            .find(|i| {
-                i.config
-                    .as_ref()
-                    .is_some_and(|c| c.display.contains(needle))
-            })
+            .find(|i| i.config.as_ref().is_some_and(|c| c.display.contains(needle)))
             .unwrap_or_else(|| panic!("no instance for {needle}"))
     };
-    assert_eq!(
-        insts.len(),
-        7,
-        "{:?}",
-        insts.iter().map(|i| i.name()).collect::<Vec<_>>()
-    );
+    assert_eq!(insts.len(), 7, "{:?}", insts.iter().map(|i| i.name()).collect::<Vec<_>>());
 
     // example_config.py: nobody launches it; bind 127.0.0.1:8000, timeout 30, keepalive 2, sync.
     let ex = by("example_config.py");
@@ -67,28 +50,15 @@ fn corpus_loads_and_yields_the_expected_instances() {
     assert_eq!(c.app.as_ref().unwrap().text, "app:app");
     assert_eq!(c.workers(), Some(4));
     assert_eq!(c.binds()[0].0, Endpoint::tcp(Host::Any, 8000));
-    assert_eq!(
-        c.bind[0].from,
-        From::ConfigEnv {
-            var: "GUNICORN_BIND".into(),
-            set: true
-        }
-    );
+    assert_eq!(c.bind[0].from, From::ConfigEnv { var: "GUNICORN_BIND".into(), set: true });
     assert_eq!(c.timeout().unwrap().ms, Some(120_000));
     assert_eq!(c.worker_class().as_deref(), Some("asgi"));
 
     // dirty_example: the compose `server` command names the config relative to the build context.
     let d = by("dirty_example");
     assert_eq!(d.service.as_deref(), Some("server"));
-    assert_eq!(
-        d.app.as_ref().unwrap().text,
-        "examples.dirty_example.wsgi_app:app"
-    );
-    assert_eq!(
-        d.binds()[0].0,
-        Endpoint::tcp(Host::Any, 8000),
-        "GUNICORN_BIND from compose environment"
-    );
+    assert_eq!(d.app.as_ref().unwrap().text, "examples.dirty_example.wsgi_app:app");
+    assert_eq!(d.binds()[0].0, Endpoint::tcp(Host::Any, 8000), "GUNICORN_BIND from compose environment");
     assert_eq!(d.workers(), Some(2));
 
     // http2_gevent: gevent, keepalive 5, workers from compose's GUNICORN_WORKERS.
@@ -114,10 +84,6 @@ fn corpus_loads_and_yields_the_expected_instances() {
     gunicorn::model::add(&insts, &mut b);
     let st = b.link();
     assert_eq!(st.servers.len(), 7);
-    let sync = st
-        .servers
-        .iter()
-        .filter(|s| matches!(s.keepalive, Some(KeepAlive::ClosesEach { .. })))
-        .count();
+    let sync = st.servers.iter().filter(|s| matches!(s.keepalive, Some(KeepAlive::ClosesEach { .. }))).count();
     assert_eq!(sync, 2, "example_config.py and dirty_example are sync");
 }

@@ -66,15 +66,7 @@ fn every_bind_form_in_a_config_file() {
     let texts: Vec<String> = binds.iter().map(|b| slice(&ctx, b.1)).collect();
     assert_eq!(
         texts,
-        [
-            "127.0.0.1:8000",
-            ":9000",
-            "unix:/run/app.sock",
-            "fd://3",
-            "[::1]:8001",
-            "web",
-            "tcp://10.1.2.3:81"
-        ]
+        ["127.0.0.1:8000", ":9000", "unix:/run/app.sock", "fd://3", "[::1]:8001", "web", "tcp://10.1.2.3:81"]
     );
     assert!(binds.iter().all(|b| !b.2));
 }
@@ -85,16 +77,11 @@ fn defaults_are_filled_with_their_facts() {
     assert!(errs.is_empty());
     assert_eq!(insts.len(), 1);
     let i = &insts[0];
-    assert_eq!(
-        i.name(),
-        "gunicorn app:app (Procfile)".replace("Procfile", &i.file)
-    );
+    assert_eq!(i.name(), "gunicorn app:app (Procfile)".replace("Procfile", &i.file));
     assert!(i.file.ends_with("Procfile"));
     let t = i.timeout().unwrap();
     assert_eq!(t.ms, Some(30_000));
-    assert!(
-        matches!(t.origin, Origin::Default(f) if f.setting == "timeout" && f.component == "gunicorn")
-    );
+    assert!(matches!(t.origin, Origin::Default(f) if f.setting == "timeout" && f.component == "gunicorn"));
     assert_eq!(i.keepalive().unwrap().ms, Some(2_000));
     assert_eq!(i.graceful_timeout().unwrap().ms, Some(30_000));
     assert_eq!(i.workers(), Some(1));
@@ -107,8 +94,7 @@ fn defaults_are_filled_with_their_facts() {
 
 #[test]
 fn port_and_web_concurrency_from_env() {
-    let unit =
-        "[Service]\nEnvironment=PORT=5000 WEB_CONCURRENCY=4\nExecStart=/usr/bin/gunicorn app:app\n";
+    let unit = "[Service]\nEnvironment=PORT=5000 WEB_CONCURRENCY=4\nExecStart=/usr/bin/gunicorn app:app\n";
     let (_d, ctx, insts, _) = load(&[("app.service", unit)]);
     let i = &insts[0];
     let b = i.binds();
@@ -124,11 +110,7 @@ fn precedence_env_config_cmd_args_cli() {
     let yml = "services:\n  web:\n    image: x\n    command: gunicorn -c gunicorn.conf.py --timeout 200 app:app\n    environment:\n      PORT: \"4000\"\n      GUNICORN_CMD_ARGS: \"--timeout 150 --keep-alive 20 -b 0.0.0.0:6000\"\n";
     let (_d, ctx, insts, errs) = load(&[("gunicorn.conf.py", conf), ("docker-compose.yml", yml)]);
     assert!(errs.is_empty(), "{errs:?}");
-    assert_eq!(
-        insts.len(),
-        1,
-        "the config file used by a command line is not a second instance"
-    );
+    assert_eq!(insts.len(), 1, "the config file used by a command line is not a second instance");
     let i = &insts[0];
     assert_eq!(i.service.as_deref(), Some("web"));
     let t = i.timeout.as_ref().unwrap();
@@ -144,16 +126,8 @@ fn precedence_env_config_cmd_args_cli() {
     assert_eq!((w.value, &w.from), (Some(5), &From::ConfigFile));
     assert_eq!(slice(&ctx, w.span), "5");
     assert_eq!(i.graceful_timeout().unwrap().ms, Some(11_000));
-    assert!(i
-        .config
-        .as_ref()
-        .unwrap()
-        .display
-        .ends_with("gunicorn.conf.py"));
-    assert_eq!(
-        slice(&ctx, i.config.as_ref().unwrap().named_at.unwrap()),
-        "gunicorn.conf.py"
-    );
+    assert!(i.config.as_ref().unwrap().display.ends_with("gunicorn.conf.py"));
+    assert_eq!(slice(&ctx, i.config.as_ref().unwrap().named_at.unwrap()), "gunicorn.conf.py");
     // The graph alias is the service name.
     let mut b = StackBuilder::new();
     gunicorn::model::add(&insts, &mut b);
@@ -165,7 +139,10 @@ fn implicit_config_in_the_launch_dir_and_orphans() {
     let (_d, _ctx, insts, errs) = load(&[
         ("app/gunicorn.conf.py", "timeout = 90\n"),
         ("app/Procfile", "web: gunicorn app:app\n"),
-        ("other/gunicorn_prod.py", "import os\nbind = os.environ.get('BIND', 'unix:/run/x.sock')\ntimeout = int(os.environ.get('T', '45'))\n"),
+        (
+            "other/gunicorn_prod.py",
+            "import os\nbind = os.environ.get('BIND', 'unix:/run/x.sock')\ntimeout = int(os.environ.get('T', '45'))\n",
+        ),
     ]);
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(insts.len(), 2);
@@ -173,32 +150,21 @@ fn implicit_config_in_the_launch_dir_and_orphans() {
     assert_eq!(cmd.timeout().unwrap().ms, Some(90_000));
     let orphan = insts.iter().find(|i| i.launch.is_none()).unwrap();
     assert_eq!(orphan.binds()[0].0, Endpoint::Unix("/run/x.sock".into()));
-    assert_eq!(
-        orphan.bind[0].from,
-        From::ConfigEnv {
-            var: "BIND".into(),
-            set: false
-        }
-    );
+    assert_eq!(orphan.bind[0].from, From::ConfigEnv { var: "BIND".into(), set: false });
     assert_eq!(orphan.timeout().unwrap().ms, Some(45_000));
     assert!(orphan.name().contains("gunicorn_prod.py"));
 }
 
 #[test]
 fn config_env_lookups_use_the_launch_environment() {
-    let conf = "import os\nbind = os.environ.get('GUNICORN_BIND', '127.0.0.1:8000')\nworkers = int(os.getenv('W', 2))\n";
+    let conf =
+        "import os\nbind = os.environ.get('GUNICORN_BIND', '127.0.0.1:8000')\nworkers = int(os.getenv('W', 2))\n";
     let df = "FROM python\nENV GUNICORN_BIND=0.0.0.0:9000\nENV W=7\nCMD [\"gunicorn\", \"-c\", \"gunicorn.conf.py\", \"app:app\"]\n";
     let (_d, _ctx, insts, errs) = load(&[("gunicorn.conf.py", conf), ("Dockerfile", df)]);
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(insts.len(), 1);
     assert_eq!(insts[0].binds()[0].0, tcp("0.0.0.0", 9000));
-    assert_eq!(
-        insts[0].bind[0].from,
-        From::ConfigEnv {
-            var: "GUNICORN_BIND".into(),
-            set: true
-        }
-    );
+    assert_eq!(insts[0].bind[0].from, From::ConfigEnv { var: "GUNICORN_BIND".into(), set: true });
     assert_eq!(insts[0].workers(), Some(7));
 }
 
@@ -208,15 +174,11 @@ fn sync_closes_each_gthread_and_others_idle() {
         ("", "sync"),
         ("threads = 4\n", "gthread"),
         ("worker_class = 'gevent'\nkeepalive = 75\n", "gevent"),
-        (
-            "worker_class = 'uvicorn.workers.UvicornWorker'\n",
-            "uvicorn.workers.UvicornWorker",
-        ),
+        ("worker_class = 'uvicorn.workers.UvicornWorker'\n", "uvicorn.workers.UvicornWorker"),
         ("worker_class = 'sync'\n", "sync"),
     ];
     for (conf, class) in cases {
-        let (_d, _ctx, insts, _) =
-            load(&[("gunicorn.conf.py", &format!("bind = ':8000'\n{conf}"))]);
+        let (_d, _ctx, insts, _) = load(&[("gunicorn.conf.py", &format!("bind = ':8000'\n{conf}"))]);
         let mut b = StackBuilder::new();
         gunicorn::model::add(&insts, &mut b);
         let s = &b.stack.servers[0];
@@ -230,19 +192,14 @@ fn sync_closes_each_gthread_and_others_idle() {
             }
             other => panic!("{other:?}"),
         }
-        assert!(s
-            .notes
-            .iter()
-            .any(|n| n == &format!("worker class {class}")));
+        assert!(s.notes.iter().any(|n| n == &format!("worker class {class}")));
     }
 }
 
 #[test]
 fn timeout_zero_is_no_limit_and_invalid_values_are_reported() {
-    let (_d, ctx, insts, errs) = load(&[(
-        "gunicorn.conf.py",
-        "timeout = 0\nkeepalive = '5s'\nworkers = -1\nbind = '1.2.3.4:http'\n",
-    )]);
+    let (_d, ctx, insts, errs) =
+        load(&[("gunicorn.conf.py", "timeout = 0\nkeepalive = '5s'\nworkers = -1\nbind = '1.2.3.4:http'\n")]);
     assert!(errs.is_empty(), "{errs:?}");
     let i = &insts[0];
     assert_eq!(i.timeout().unwrap().ms, None);
@@ -260,40 +217,21 @@ fn timeout_zero_is_no_limit_and_invalid_values_are_reported() {
 
 #[test]
 fn model_listeners_and_names() {
-    let (_d, ctx, insts, _) = load(&[(
-        "Procfile",
-        "web: gunicorn --bind=unix:/tmp/g.sock -b 127.0.0.1 -t 60 proj.wsgi:application\n",
-    )]);
+    let (_d, ctx, insts, _) =
+        load(&[("Procfile", "web: gunicorn --bind=unix:/tmp/g.sock -b 127.0.0.1 -t 60 proj.wsgi:application\n")]);
     let mut b = StackBuilder::new();
     gunicorn::model::add(&insts, &mut b);
     let st = b.link();
     let s = &st.servers[0];
     assert!(s.name.starts_with("gunicorn proj.wsgi:application ("));
     assert_eq!(s.work_timeout.as_ref().unwrap().ms, Some(60_000));
-    assert_eq!(
-        slice(
-            &ctx,
-            s.work_timeout.as_ref().unwrap().origin.span().unwrap()
-        ),
-        "60"
-    );
-    let ls: Vec<(Endpoint, String)> = s
-        .listeners
-        .iter()
-        .map(|&l| {
-            (
-                st.listeners[l].endpoint.clone(),
-                slice(&ctx, st.listeners[l].span),
-            )
-        })
-        .collect();
+    assert_eq!(slice(&ctx, s.work_timeout.as_ref().unwrap().origin.span().unwrap()), "60");
+    let ls: Vec<(Endpoint, String)> =
+        s.listeners.iter().map(|&l| (st.listeners[l].endpoint.clone(), slice(&ctx, st.listeners[l].span))).collect();
     assert_eq!(
         ls,
         [
-            (
-                Endpoint::Unix("/tmp/g.sock".into()),
-                "unix:/tmp/g.sock".into()
-            ),
+            (Endpoint::Unix("/tmp/g.sock".into()), "unix:/tmp/g.sock".into()),
             (tcp("127.0.0.1", 8000), "127.0.0.1".into())
         ]
     );
@@ -301,7 +239,10 @@ fn model_listeners_and_names() {
 
 #[test]
 fn python_config_module_and_missing_file_are_notes() {
-    let (_d, _ctx, insts, errs) = load(&[("Procfile", "a: gunicorn -c python:conf.gunicorn app:a\nb: gunicorn -c /etc/gunicorn/nowhere.py app:b\n")]);
+    let (_d, _ctx, insts, errs) = load(&[(
+        "Procfile",
+        "a: gunicorn -c python:conf.gunicorn app:a\nb: gunicorn -c /etc/gunicorn/nowhere.py app:b\n",
+    )]);
     assert!(errs.is_empty());
     assert_eq!(insts.len(), 2);
     assert!(insts[0].notes[0].contains("python:MODULE"));
@@ -323,12 +264,7 @@ fn garbage_python_is_skipped_or_a_clean_error() {
     assert_eq!(i.threads(), Some(2));
     assert!(i.invalid.is_empty());
 
-    for bad in [
-        "bind = '127.0.0.1:8000\n",
-        "x = \"\"\"never closed\n",
-        "workers = (1 + \n",
-        "timeout = [1, 2)\n",
-    ] {
+    for bad in ["bind = '127.0.0.1:8000\n", "x = \"\"\"never closed\n", "workers = (1 + \n", "timeout = [1, 2)\n"] {
         let (_d, _ctx, _insts, errs) = load(&[("gunicorn.conf.py", bad)]);
         assert_eq!(errs.len(), 1, "{bad:?}");
         assert!(errs[0].contains("gunicorn.conf.py:"), "{}", errs[0]);

@@ -52,23 +52,11 @@ fn systemd_exec_start_with_prefix_continuation_and_environment() {
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(ls.len(), 1);
     let l = &ls[0];
-    assert_eq!(
-        argv(l),
-        [
-            "/srv/venv/bin/gunicorn",
-            "--bind",
-            "127.0.0.1:9000",
-            "app:app"
-        ]
-    );
+    assert_eq!(argv(l), ["/srv/venv/bin/gunicorn", "--bind", "127.0.0.1:9000", "app:app"]);
     assert_eq!(l.program(), "gunicorn");
     assert_eq!(l.origin, Kind::Systemd);
     assert_spans_exact(&ctx, l);
-    let env: Vec<(&str, &str)> = l
-        .env
-        .iter()
-        .map(|(k, w)| (k.as_str(), w.text.as_str()))
-        .collect();
+    let env: Vec<(&str, &str)> = l.env.iter().map(|(k, w)| (k.as_str(), w.text.as_str())).collect();
     assert_eq!(env, [("PORT", "9000"), ("A", "1"), ("B", "two words")]);
     for (_, w) in &l.env {
         assert_eq!(slice(&ctx, w.span), w.text);
@@ -115,14 +103,10 @@ fn dockerfile_shell_form_continuation_and_entrypoint() {
     let (_d, ctx, ls, errs) = run(&[("Dockerfile", df)]);
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(ls.len(), 1);
-    assert_eq!(
-        argv(&ls[0]),
-        ["gunicorn", "--workers", "2", "--bind", ":8000", "app:app"]
-    );
+    assert_eq!(argv(&ls[0]), ["gunicorn", "--workers", "2", "--bind", ":8000", "app:app"]);
     assert_spans_exact(&ctx, &ls[0]);
 
-    let df2 =
-        "FROM python\nENTRYPOINT [\"sh\", \"-c\", \"exec gunicorn -b 0.0.0.0:$PORT app:app\"]\n";
+    let df2 = "FROM python\nENTRYPOINT [\"sh\", \"-c\", \"exec gunicorn -b 0.0.0.0:$PORT app:app\"]\n";
     let (_d, ctx, ls, _) = run(&[("Dockerfile", df2)]);
     assert_eq!(argv(&ls[0]), ["gunicorn", "-b", "0.0.0.0:$PORT", "app:app"]);
     assert_spans_exact(&ctx, &ls[0]);
@@ -136,54 +120,23 @@ fn compose_string_and_list_commands_and_environment() {
     assert!(errs.is_empty(), "{errs:?}");
     let g: Vec<&Launch> = ls.iter().filter(|l| l.program() == "gunicorn").collect();
     assert_eq!(g.len(), 3);
-    let web = g
-        .iter()
-        .find(|l| l.service.as_deref() == Some("web"))
-        .unwrap();
-    assert_eq!(
-        argv(web),
-        [
-            "gunicorn",
-            "-b",
-            "0.0.0.0:8000",
-            "--timeout",
-            "60",
-            "app:app"
-        ]
-    );
+    let web = g.iter().find(|l| l.service.as_deref() == Some("web")).unwrap();
+    assert_eq!(argv(web), ["gunicorn", "-b", "0.0.0.0:8000", "--timeout", "60", "app:app"]);
     assert_spans_exact(&ctx, web);
-    assert_eq!(
-        web.env_var("X").unwrap().text,
-        "1",
-        "Dockerfile ENV reaches the compose command"
-    );
+    assert_eq!(web.env_var("X").unwrap().text, "1", "Dockerfile ENV reaches the compose command");
     assert_eq!(web.env_var("WEB_CONCURRENCY").unwrap().text, "3");
-    assert_eq!(
-        slice(&ctx, web.env_var("WEB_CONCURRENCY").unwrap().span),
-        "3"
-    );
-    assert_eq!(
-        slice(&ctx, web.env_var("GUNICORN_CMD_ARGS").unwrap().span),
-        "--keep-alive 5"
-    );
-    let api = g
-        .iter()
-        .find(|l| l.service.as_deref() == Some("api"))
-        .unwrap();
+    assert_eq!(slice(&ctx, web.env_var("WEB_CONCURRENCY").unwrap().span), "3");
+    assert_eq!(slice(&ctx, web.env_var("GUNICORN_CMD_ARGS").unwrap().span), "--keep-alive 5");
+    let api = g.iter().find(|l| l.service.as_deref() == Some("api")).unwrap();
     assert_eq!(argv(api), ["gunicorn", "--bind", "0.0.0.0:9000", "api:app"]);
     assert_spans_exact(&ctx, api);
     assert_eq!(slice(&ctx, api.env_var("PORT").unwrap().span), "9000");
-    let sh = g
-        .iter()
-        .find(|l| l.service.as_deref() == Some("shell"))
-        .unwrap();
+    let sh = g.iter().find(|l| l.service.as_deref() == Some("shell")).unwrap();
     assert_eq!(argv(sh), ["gunicorn", "site.wsgi", "-b", ":7000"]);
     assert_spans_exact(&ctx, sh);
     assert_eq!(sh.origin, Kind::Compose);
     // The web service overrides the Dockerfile's CMD: no launch from the Dockerfile for it.
-    assert!(ls
-        .iter()
-        .all(|l| !(l.origin == Kind::Dockerfile && l.service.as_deref() == Some("web"))));
+    assert!(ls.iter().all(|l| !(l.origin == Kind::Dockerfile && l.service.as_deref() == Some("web"))));
 }
 
 #[test]
@@ -217,10 +170,7 @@ fn compose_spans_and_ports() {
 
 #[test]
 fn broken_inputs_give_clean_errors() {
-    let (_d, _ctx, _ls, errs) = run(&[(
-        "docker-compose.yml",
-        "services:\n  web: [unclosed\n  x: 1\n",
-    )]);
+    let (_d, _ctx, _ls, errs) = run(&[("docker-compose.yml", "services:\n  web: [unclosed\n  x: 1\n")]);
     assert_eq!(errs.len(), 1);
     assert!(errs[0].contains("invalid YAML at line"), "{}", errs[0]);
     let (_d, _ctx, ls, errs) = run(&[("Dockerfile", "FROM x\nCMD gunicorn 'unterminated\n")]);
@@ -228,16 +178,7 @@ fn broken_inputs_give_clean_errors() {
     assert_eq!(errs.len(), 1);
     assert!(errs[0].contains("unterminated"), "{}", errs[0]);
     // Truncated or odd files never panic.
-    for text in [
-        "",
-        "CMD",
-        "CMD [",
-        "ENV",
-        "ENV A",
-        "FROM\nCMD [\"gunicorn\",",
-        "\\\n\\",
-        "CMD [\"a\" \"b\"]",
-    ] {
+    for text in ["", "CMD", "CMD [", "ENV", "ENV A", "FROM\nCMD [\"gunicorn\",", "\\\n\\", "CMD [\"a\" \"b\"]"] {
         let _ = run(&[("Dockerfile", text)]);
     }
     for text in [
@@ -251,12 +192,7 @@ fn broken_inputs_give_clean_errors() {
     ] {
         let _ = run(&[("compose.yml", text)]);
     }
-    for text in [
-        "[Service]\nExecStart=",
-        "[Service]\nExecStart=\"",
-        "ExecStart=gunicorn",
-        "[Service]\nExecStart=@",
-    ] {
+    for text in ["[Service]\nExecStart=", "[Service]\nExecStart=\"", "ExecStart=gunicorn", "[Service]\nExecStart=@"] {
         let _ = run(&[("a.service", text)]);
     }
     let _ = run(&[("Procfile", "web:\n: x\nweb: 'a\n")]);

@@ -29,7 +29,9 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
     let order = [Role::Edge, Role::Proxy, Role::App];
     for role in order {
         for (sid, s) in stack.servers.iter().enumerate().filter(|(_, s)| s.role == role) {
-            let _ = writeln!(out, "{} {}  [{}]", s.component.as_str(), s.name, at(map, s.span));
+            let comp = s.component.as_str();
+            let name = s.name.strip_prefix(comp).map(str::trim_start).unwrap_or(&s.name);
+            let _ = writeln!(out, "{comp} {name}  [{}]", at(map, s.span));
             for &l in &s.listeners {
                 let l = &stack.listeners[l];
                 let d = if l.is_default { " (default)" } else { "" };

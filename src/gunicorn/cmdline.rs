@@ -78,15 +78,9 @@ const FLAGS: &[&str] = &[
 const SHORT_VALUED: &[&str] = &["-p", "-u", "-g", "-m", "-n"];
 
 fn sub(w: &Word, from: usize) -> Word {
-    let span = if w.span.len() as usize == w.text.len() {
-        Span::new(w.span.start + from as u32, w.span.end)
-    } else {
-        w.span
-    };
-    Word {
-        text: w.text[from..].to_string(),
-        span,
-    }
+    let span =
+        if w.span.len() as usize == w.text.len() { Span::new(w.span.start + from as u32, w.span.end) } else { w.span };
+    Word { text: w.text[from..].to_string(), span }
 }
 
 /// Parses the words after the program name.
@@ -142,11 +136,7 @@ pub fn parse(words: &[Word]) -> Args {
         let opt = &t[..t.char_indices().nth(2).map(|(k, _)| k).unwrap_or(t.len())];
         if let Some((_, setting)) = VALUED.iter().find(|(o, _)| *o == opt) {
             if t.len() > opt.len() {
-                let k = if t.as_bytes().get(2) == Some(&b'=') {
-                    3
-                } else {
-                    2
-                };
+                let k = if t.as_bytes().get(2) == Some(&b'=') { 3 } else { 2 };
                 record(&mut a, setting, sub(w, k), w.span);
             } else if let Some(v) = words.get(i + 1) {
                 record(&mut a, setting, v.clone(), w.span.to(v.span));
@@ -170,32 +160,20 @@ mod tests {
             .map(|w| {
                 let span = Span::new(pos, pos + w.len() as u32);
                 pos += w.len() as u32 + 1;
-                Word {
-                    text: w.to_string(),
-                    span,
-                }
+                Word { text: w.to_string(), span }
             })
             .collect()
     }
 
     #[test]
     fn options() {
-        let a = parse(&words("-b 0.0.0.0:80 --bind=unix:/s -b:9 -w4 --threads 8 --reload app:wsgi -c g.py --log-level debug"));
-        let binds: Vec<&str> = a
-            .settings
-            .iter()
-            .filter(|s| s.0 == "bind")
-            .map(|s| s.1.text.as_str())
-            .collect();
+        let a = parse(&words(
+            "-b 0.0.0.0:80 --bind=unix:/s -b:9 -w4 --threads 8 --reload app:wsgi -c g.py --log-level debug",
+        ));
+        let binds: Vec<&str> = a.settings.iter().filter(|s| s.0 == "bind").map(|s| s.1.text.as_str()).collect();
         assert_eq!(binds, ["0.0.0.0:80", "unix:/s", ":9"]);
-        assert_eq!(
-            a.settings.iter().find(|s| s.0 == "workers").unwrap().1.text,
-            "4"
-        );
-        assert_eq!(
-            a.settings.iter().find(|s| s.0 == "threads").unwrap().1.text,
-            "8"
-        );
+        assert_eq!(a.settings.iter().find(|s| s.0 == "workers").unwrap().1.text, "4");
+        assert_eq!(a.settings.iter().find(|s| s.0 == "threads").unwrap().1.text, "8");
         assert_eq!(a.app.unwrap().text, "app:wsgi");
         assert_eq!(a.config.unwrap().text, "g.py");
         // `--bind=unix:/s` value span starts after `=`.

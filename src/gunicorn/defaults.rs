@@ -40,13 +40,8 @@ pub static BIND: DefaultFact = DefaultFact {
     source: "gunicorn/config.py (Bind), gunicorn/util.py (parse_address)",
 };
 /// `workers`: `$WEB_CONCURRENCY` or 1.
-pub static WORKERS: DefaultFact = DefaultFact {
-    component: "gunicorn",
-    setting: "workers",
-    value_ms: None,
-    versions: VERSIONS,
-    source: SOURCE,
-};
+pub static WORKERS: DefaultFact =
+    DefaultFact { component: "gunicorn", setting: "workers", value_ms: None, versions: VERSIONS, source: SOURCE };
 /// `worker_class`: `sync` (closes every connection after its response: workers/sync.py).
 pub static WORKER_CLASS: DefaultFact = DefaultFact {
     component: "gunicorn",
@@ -55,13 +50,8 @@ pub static WORKER_CLASS: DefaultFact = DefaultFact {
     versions: VERSIONS,
     source: "gunicorn/config.py, gunicorn/workers/sync.py",
 };
-pub static THREADS: DefaultFact = DefaultFact {
-    component: "gunicorn",
-    setting: "threads",
-    value_ms: None,
-    versions: VERSIONS,
-    source: SOURCE,
-};
+pub static THREADS: DefaultFact =
+    DefaultFact { component: "gunicorn", setting: "threads", value_ms: None, versions: VERSIONS, source: SOURCE };
 
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 8000;

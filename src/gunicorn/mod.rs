@@ -125,11 +125,7 @@ impl Instance {
 
     /// "gunicorn app:app (gunicorn.conf.py)".
     pub fn name(&self) -> String {
-        let file = self
-            .config
-            .as_ref()
-            .map(|c| c.display.as_str())
-            .unwrap_or(&self.file);
+        let file = self.config.as_ref().map(|c| c.display.as_str()).unwrap_or(&self.file);
         match self.app.as_ref().or(self.wsgi_app.as_ref()) {
             Some(a) => format!("gunicorn {} ({file})", a.text),
             None => format!("gunicorn ({file})"),
@@ -139,11 +135,7 @@ impl Instance {
     fn seconds(s: &Option<Setting<u64>>, fact: &'static DefaultFact) -> Option<Timeout> {
         match s {
             None => Some(Timeout::default(fact)),
-            Some(Setting {
-                value: Some(v),
-                span,
-                ..
-            }) => Some(Timeout::explicit(Some(v * 1000), *span)),
+            Some(Setting { value: Some(v), span, .. }) => Some(Timeout::explicit(Some(v * 1000), *span)),
             Some(Setting { value: None, .. }) => None,
         }
     }
@@ -175,18 +167,12 @@ impl Instance {
         }
     }
     pub fn threads(&self) -> Option<u64> {
-        self.threads
-            .as_ref()
-            .map_or(Some(defaults::DEFAULT_THREADS), |s| s.value)
+        self.threads.as_ref().map_or(Some(defaults::DEFAULT_THREADS), |s| s.value)
     }
     /// The worker class as gunicorn resolves it: `sync` with `threads > 1` runs `gthread`.
     pub fn worker_class(&self) -> Option<String> {
-        let wc = self
-            .worker_class
-            .as_ref()
-            .map_or(Some(defaults::DEFAULT_WORKER_CLASS.to_string()), |s| {
-                s.value.clone()
-            })?;
+        let wc =
+            self.worker_class.as_ref().map_or(Some(defaults::DEFAULT_WORKER_CLASS.to_string()), |s| s.value.clone())?;
         let is_sync = wc == "sync" || wc.ends_with("SyncWorker");
         if is_sync && self.threads()? > 1 {
             return Some("gthread".to_string());
@@ -202,16 +188,9 @@ impl Instance {
                     return vec![(Endpoint::tcp(Host::Any, port), p.span, true)];
                 }
             }
-            return vec![(
-                Endpoint::tcp(Host::parse(defaults::DEFAULT_HOST), defaults::DEFAULT_PORT),
-                self.span,
-                true,
-            )];
+            return vec![(Endpoint::tcp(Host::parse(defaults::DEFAULT_HOST), defaults::DEFAULT_PORT), self.span, true)];
         }
-        self.bind
-            .iter()
-            .filter_map(|b| b.value.clone().map(|e| (e, b.span, false)))
-            .collect()
+        self.bind.iter().filter_map(|b| b.value.clone().map(|e| (e, b.span, false))).collect()
     }
 }
 
@@ -219,9 +198,7 @@ impl Instance {
 /// `fd://N`, `tcp://` prefix; host alone means port 8000.
 pub fn parse_bind(s: &str) -> Result<Endpoint, String> {
     if let Some(rest) = s.strip_prefix("unix:") {
-        return Ok(Endpoint::Unix(
-            rest.strip_prefix("//").unwrap_or(rest).to_string(),
-        ));
+        return Ok(Endpoint::Unix(rest.strip_prefix("//").unwrap_or(rest).to_string()));
     }
     if let Some(fd) = s.strip_prefix("fd://") {
         return match fd.trim().parse::<u32>() {
@@ -269,10 +246,7 @@ pub fn py_int(s: &str, base0: bool) -> Option<i64> {
         } else if let Some(b) = lower.strip_prefix("0b") {
             (2, b.strip_prefix('_').unwrap_or(b))
         } else {
-            if lower.len() > 1
-                && lower.starts_with('0')
-                && lower.chars().any(|c| c != '0' && c != '_')
-            {
+            if lower.len() > 1 && lower.starts_with('0') && lower.chars().any(|c| c != '0' && c != '_') {
                 return None;
             }
             (10, lower.as_str())
@@ -301,9 +275,9 @@ fn pos_int(raw: Raw) -> Result<u64, String> {
         Raw::Cli(s) => py_int(s, false).ok_or_else(|| format!("invalid int value: '{s}'"))?,
         Raw::Py(PyVal::Int(n)) => *n,
         Raw::Py(PyVal::Bool(b)) => i64::from(*b),
-        Raw::Py(PyVal::Str(s)) => {
-            py_int(s, true).ok_or_else(|| format!("invalid literal for int() with base 0: '{s}' (gunicorn wants whole seconds/numbers)"))?
-        }
+        Raw::Py(PyVal::Str(s)) => py_int(s, true).ok_or_else(|| {
+            format!("invalid literal for int() with base 0: '{s}' (gunicorn wants whole seconds/numbers)")
+        })?,
         Raw::Py(PyVal::Float(f)) => return Err(format!("{f} is not an integer (gunicorn calls int(val, 0))")),
         Raw::Py(other) => return Err(format!("{} is not an integer", describe(other))),
     };
@@ -323,11 +297,7 @@ fn describe(v: &PyVal) -> String {
 fn resolve(v: &PyVal, env: &[(String, Word)]) -> (PyVal, Option<(String, bool)>) {
     match v {
         PyVal::Env { var, default, int } => {
-            let set = env
-                .iter()
-                .rev()
-                .find(|(k, _)| k == var)
-                .map(|(_, w)| w.text.clone());
+            let set = env.iter().rev().find(|(k, _)| k == var).map(|(_, w)| w.text.clone());
             let val = match (&set, default) {
                 (Some(s), _) if *int => match py_int(s, false) {
                     Some(n) => PyVal::Int(n),
@@ -401,39 +371,13 @@ impl Instance {
                         }
                     }
                 };
-                self.bind.push(Setting {
-                    value,
-                    text,
-                    span: w.span,
-                    from,
-                });
+                self.bind.push(Setting { value, text, span: w.span, from });
             }
-            "worker_class" => {
-                self.worker_class = Some(Setting {
-                    value: Some(text.clone()),
-                    text,
-                    span: w.span,
-                    from,
-                })
-            }
-            "raw_env" => self.raw_env.push(Setting {
-                value: Some(text.clone()),
-                text,
-                span: w.span,
-                from,
-            }),
+            "worker_class" => self.worker_class = Some(Setting { value: Some(text.clone()), text, span: w.span, from }),
+            "raw_env" => self.raw_env.push(Setting { value: Some(text.clone()), text, span: w.span, from }),
             "forwarded_allow_ips" => {
-                let v = text
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                self.forwarded_allow_ips = Some(Setting {
-                    value: Some(v),
-                    text,
-                    span: w.span,
-                    from,
-                });
+                let v = text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                self.forwarded_allow_ips = Some(Setting { value: Some(v), text, span: w.span, from });
             }
             _ => {
                 let value = if has_var(&text) {
@@ -447,15 +391,7 @@ impl Instance {
                         }
                     }
                 };
-                self.set_int(
-                    key,
-                    Setting {
-                        value,
-                        text,
-                        span: w.span,
-                        from,
-                    },
-                );
+                self.set_int(key, Setting { value, text, span: w.span, from });
             }
         }
     }
@@ -472,21 +408,12 @@ impl Instance {
             "max_requests",
             "backlog",
         ];
-        let names = [
-            "bind",
-            "worker_class",
-            "forwarded_allow_ips",
-            "raw_env",
-            "wsgi_app",
-        ];
+        let names = ["bind", "worker_class", "forwarded_allow_ips", "raw_env", "wsgi_app"];
         for key in ints.iter().chain(names.iter()) {
             let Some(a) = conf.get(key) else { continue };
             let (val, env_info) = resolve(&a.value, env);
             let from = match &env_info {
-                Some((var, set)) => From::ConfigEnv {
-                    var: var.clone(),
-                    set: *set,
-                },
+                Some((var, set)) => From::ConfigEnv { var: var.clone(), set: *set },
                 None => From::ConfigFile,
             };
             let span = a.value_span;
@@ -500,12 +427,7 @@ impl Instance {
                 "bind" => {
                     self.bind.clear();
                     if dynamic {
-                        self.bind.push(Setting {
-                            value: None,
-                            text,
-                            span,
-                            from,
-                        });
+                        self.bind.push(Setting { value: None, text, span, from });
                         continue;
                     }
                     match str_list(&val) {
@@ -518,20 +440,12 @@ impl Instance {
                                         None
                                     }
                                 };
-                                self.bind.push(Setting {
-                                    value,
-                                    text: b,
-                                    span,
-                                    from: from.clone(),
-                                });
+                                self.bind.push(Setting { value, text: b, span, from: from.clone() });
                             }
                         }
                         None => self.invalid.push((
                             span,
-                            format!(
-                                "bind must be a string or a list of strings, not {}",
-                                describe(&val)
-                            ),
+                            format!("bind must be a string or a list of strings, not {}", describe(&val)),
                         )),
                     }
                     // Each item of a literal list gets its own span.
@@ -550,19 +464,11 @@ impl Instance {
                         PyVal::Dynamic => None,
                         PyVal::None if *key == "wsgi_app" => continue,
                         other => {
-                            self.invalid.push((
-                                span,
-                                format!("{key} must be a string, not {}", describe(other)),
-                            ));
+                            self.invalid.push((span, format!("{key} must be a string, not {}", describe(other))));
                             None
                         }
                     };
-                    let s = Some(Setting {
-                        value,
-                        text,
-                        span,
-                        from,
-                    });
+                    let s = Some(Setting { value, text, span, from });
                     if *key == "worker_class" {
                         self.worker_class = s;
                     } else {
@@ -574,43 +480,24 @@ impl Instance {
                     match str_list(&val) {
                         Some(list) => {
                             for e in list {
-                                self.raw_env.push(Setting {
-                                    value: Some(e.clone()),
-                                    text: e,
-                                    span,
-                                    from: from.clone(),
-                                })
+                                self.raw_env.push(Setting { value: Some(e.clone()), text: e, span, from: from.clone() })
                             }
                         }
-                        None if dynamic => self.raw_env.push(Setting {
-                            value: None,
-                            text,
-                            span,
-                            from,
-                        }),
-                        None => self.invalid.push((
-                            span,
-                            format!("raw_env must be a list of strings, not {}", describe(&val)),
-                        )),
+                        None if dynamic => self.raw_env.push(Setting { value: None, text, span, from }),
+                        None => self
+                            .invalid
+                            .push((span, format!("raw_env must be a list of strings, not {}", describe(&val)))),
                     }
                 }
                 "forwarded_allow_ips" => {
                     let value = match &val {
-                        PyVal::Str(s) => Some(
-                            s.split(',')
-                                .map(|x| x.trim().to_string())
-                                .filter(|x| !x.is_empty())
-                                .collect(),
-                        ),
+                        PyVal::Str(s) => {
+                            Some(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                        }
                         PyVal::List(_) => str_list(&val),
                         _ => None,
                     };
-                    self.forwarded_allow_ips = Some(Setting {
-                        value,
-                        text,
-                        span,
-                        from,
-                    });
+                    self.forwarded_allow_ips = Some(Setting { value, text, span, from });
                 }
                 _ => {
                     let value = if dynamic {
@@ -624,15 +511,7 @@ impl Instance {
                             }
                         }
                     };
-                    self.set_int(
-                        key,
-                        Setting {
-                            value,
-                            text,
-                            span,
-                            from,
-                        },
-                    );
+                    self.set_int(key, Setting { value, text, span, from });
                 }
             }
         }
@@ -662,10 +541,7 @@ fn item_spans(file: &SourceFile, span: Span, n: usize) -> Vec<Span> {
                 }
                 j += 1;
             }
-            out.push(Span::new(
-                span.start + s as u32,
-                span.start + j.min(b.len()) as u32,
-            ));
+            out.push(Span::new(span.start + s as u32, span.start + j.min(b.len()) as u32));
             i = j + 1;
             continue;
         }
@@ -701,12 +577,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
         };
         let path = f.path.canonicalize().unwrap_or_else(|_| clean(&f.path));
         match pyconf::parse(&file) {
-            Ok(conf) => confs.push(Conf {
-                path,
-                file,
-                conf,
-                used: false,
-            }),
+            Ok(conf) => confs.push(Conf { path, file, conf, used: false }),
             Err(e) => {
                 errors.push(e);
                 failed.push(path);
@@ -720,13 +591,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
             continue;
         }
         let lfile = file_of(ctx, found, l.span);
-        let mut inst = Instance::new(
-            l.span,
-            lfile
-                .as_ref()
-                .map(|f| f.display.clone())
-                .unwrap_or_default(),
-        );
+        let mut inst = Instance::new(l.span, lfile.as_ref().map(|f| f.display.clone()).unwrap_or_default());
         inst.launch = Some(li);
         inst.service = l.service.clone();
         inst.env_port = l.env_var("PORT").cloned();
@@ -735,16 +600,11 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
         let cli = cmdline::parse(&l.argv[1..]);
         let env_args = l.env_var("GUNICORN_CMD_ARGS").and_then(|w| {
             let f = file_of(ctx, found, w.span)?;
-            Some(cmdline::parse(&crate::launch::split_plain(
-                &f, &w.text, w.span,
-            )))
+            Some(cmdline::parse(&crate::launch::split_plain(&f, &w.text, w.span)))
         });
 
         // The config file: the command line's, else GUNICORN_CMD_ARGS's, else ./gunicorn.conf.py.
-        let named = cli
-            .config
-            .as_ref()
-            .or(env_args.as_ref().and_then(|a| a.config.as_ref()));
+        let named = cli.config.as_ref().or(env_args.as_ref().and_then(|a| a.config.as_ref()));
         // `--chdir` applies after the config file is loaded: the config path stays relative to
         // the launch's directory.
         let base = clean(&l.dir);
@@ -752,42 +612,28 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
             Some(w) => {
                 let t = w.text.as_str();
                 if let Some(m) = t.strip_prefix("python:") {
-                    inst.notes.push(format!(
-                        "config is the Python module `{m}` (python:MODULE): not read"
-                    ));
+                    inst.notes.push(format!("config is the Python module `{m}` (python:MODULE): not read"));
                     None
                 } else {
                     let p = t.strip_prefix("file:").unwrap_or(t);
                     let idx = find_conf(ctx, &mut confs, &failed, &base, p);
-                    if idx.is_none()
-                        && !failed
-                            .iter()
-                            .any(|f| f.ends_with(p.trim_start_matches("./")))
-                    {
-                        inst.notes
-                            .push(format!("config file `{p}` is not in the linted tree"));
+                    if idx.is_none() && !failed.iter().any(|f| f.ends_with(p.trim_start_matches("./"))) {
+                        inst.notes.push(format!("config file `{p}` is not in the linted tree"));
                     }
                     idx.map(|i| (i, Some(w.span)))
                 }
             }
-            None => find_conf_exact(ctx, &mut confs, &base.join(defaults::DEFAULT_CONFIG))
-                .map(|i| (i, None)),
+            None => find_conf_exact(ctx, &mut confs, &base.join(defaults::DEFAULT_CONFIG)).map(|i| (i, None)),
         };
         if let Some((i, named_at)) = conf_idx {
             let c = &mut confs[i];
             c.used = true;
-            inst.config = Some(ConfigRef {
-                path: c.path.clone(),
-                display: c.file.display.clone(),
-                named_at,
-            });
+            inst.config = Some(ConfigRef { path: c.path.clone(), display: c.file.display.clone(), named_at });
             let (file, conf) = (c.file.clone(), c.conf.clone());
             inst.apply_config(&file, &conf, &l.env);
         }
-        for (args, from) in env_args
-            .iter()
-            .map(|a| (a, From::CmdArgsEnv))
-            .chain(std::iter::once((&cli, From::CommandLine)))
+        for (args, from) in
+            env_args.iter().map(|a| (a, From::CmdArgsEnv)).chain(std::iter::once((&cli, From::CommandLine)))
         {
             let mut first_bind = true;
             for (key, w, _) in &args.settings {
@@ -807,18 +653,9 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
 
     // Config files no command line uses: someone runs `gunicorn -c` on them.
     for c in confs.iter().filter(|c| !c.used) {
-        let span = c
-            .conf
-            .assigns
-            .first()
-            .map(|a| a.name_span.to(a.value_span))
-            .unwrap_or(c.file.span(0, 0));
+        let span = c.conf.assigns.first().map(|a| a.name_span.to(a.value_span)).unwrap_or(c.file.span(0, 0));
         let mut inst = Instance::new(span, c.file.display.clone());
-        inst.config = Some(ConfigRef {
-            path: c.path.clone(),
-            display: c.file.display.clone(),
-            named_at: None,
-        });
+        inst.config = Some(ConfigRef { path: c.path.clone(), display: c.file.display.clone(), named_at: None });
         inst.apply_config(&c.file, &c.conf, &[]);
         out.push(inst);
     }
@@ -827,10 +664,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
 
 /// The found file holding a span (launches come from found files).
 fn file_of(ctx: &Ctx, found: &[Found], span: Span) -> Option<Arc<SourceFile>> {
-    found
-        .iter()
-        .filter_map(|f| ctx.map.get_by_path(&f.path.canonicalize().ok()?))
-        .find(|f| f.contains(span))
+    found.iter().filter_map(|f| ctx.map.get_by_path(&f.path.canonicalize().ok()?)).find(|f| f.contains(span))
 }
 
 fn find_conf_exact(ctx: &Ctx, confs: &mut Vec<Conf>, p: &Path) -> Option<usize> {
@@ -844,37 +678,19 @@ fn find_conf_exact(ctx: &Ctx, confs: &mut Vec<Conf>, p: &Path) -> Option<usize> 
     }
     let file = ctx.read(&canon).ok()?;
     let conf = pyconf::parse(&file).ok()?;
-    confs.push(Conf {
-        path: canon,
-        file,
-        conf,
-        used: false,
-    });
+    confs.push(Conf { path: canon, file, conf, used: false });
     Some(confs.len() - 1)
 }
 
 /// Resolves `-c PATH` against the launch's directory; failing that (container paths such as
 /// `/app/conf/gunicorn.py`, or a path relative to a build context), the config file in the tree
 /// whose path ends with the same components, nearest to the launch first.
-fn find_conf(
-    ctx: &Ctx,
-    confs: &mut Vec<Conf>,
-    failed: &[PathBuf],
-    base: &Path,
-    p: &str,
-) -> Option<usize> {
-    let direct = if Path::new(p).is_absolute() {
-        PathBuf::from(p)
-    } else {
-        base.join(p)
-    };
+fn find_conf(ctx: &Ctx, confs: &mut Vec<Conf>, failed: &[PathBuf], base: &Path, p: &str) -> Option<usize> {
+    let direct = if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
     if let Some(i) = find_conf_exact(ctx, confs, &direct) {
         return Some(i);
     }
-    let rel: PathBuf = Path::new(p)
-        .components()
-        .filter(|c| matches!(c, std::path::Component::Normal(_)))
-        .collect();
+    let rel: PathBuf = Path::new(p).components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
     if rel.as_os_str().is_empty() || failed.iter().any(|f| f.ends_with(&rel)) {
         return None;
     }
@@ -885,12 +701,7 @@ fn find_conf(
             continue;
         }
         // Distance: how many components of the launch directory the config path does not share.
-        let shared = c
-            .path
-            .components()
-            .zip(base_c.components())
-            .take_while(|(a, b)| a == b)
-            .count();
+        let shared = c.path.components().zip(base_c.components()).take_while(|(a, b)| a == b).count();
         let dist = base_c.components().count().saturating_sub(shared);
         if best.is_none_or(|(_, d)| dist < d) {
             best = Some((i, dist));
@@ -905,33 +716,15 @@ mod tests {
 
     #[test]
     fn bind_forms() {
-        assert_eq!(
-            parse_bind("127.0.0.1:8000"),
-            Ok(Endpoint::tcp(Host::Loopback, 8000))
-        );
+        assert_eq!(parse_bind("127.0.0.1:8000"), Ok(Endpoint::tcp(Host::Loopback, 8000)));
         assert_eq!(parse_bind(":9000"), Ok(Endpoint::tcp(Host::Any, 9000)));
         assert_eq!(parse_bind("0.0.0.0"), Ok(Endpoint::tcp(Host::Any, 8000)));
-        assert_eq!(
-            parse_bind("web"),
-            Ok(Endpoint::tcp(Host::Name("web".into()), 8000))
-        );
-        assert_eq!(
-            parse_bind("[::1]:8001"),
-            Ok(Endpoint::tcp(Host::Loopback, 8001))
-        );
+        assert_eq!(parse_bind("web"), Ok(Endpoint::tcp(Host::Name("web".into()), 8000)));
+        assert_eq!(parse_bind("[::1]:8001"), Ok(Endpoint::tcp(Host::Loopback, 8001)));
         assert_eq!(parse_bind("[::]"), Ok(Endpoint::tcp(Host::Any, 8000)));
-        assert_eq!(
-            parse_bind("tcp://10.0.0.2:81"),
-            Ok(Endpoint::tcp(Host::parse("10.0.0.2"), 81))
-        );
-        assert_eq!(
-            parse_bind("unix:/run/g.sock"),
-            Ok(Endpoint::Unix("/run/g.sock".into()))
-        );
-        assert_eq!(
-            parse_bind("unix:///run/g.sock"),
-            Ok(Endpoint::Unix("/run/g.sock".into()))
-        );
+        assert_eq!(parse_bind("tcp://10.0.0.2:81"), Ok(Endpoint::tcp(Host::parse("10.0.0.2"), 81)));
+        assert_eq!(parse_bind("unix:/run/g.sock"), Ok(Endpoint::Unix("/run/g.sock".into())));
+        assert_eq!(parse_bind("unix:///run/g.sock"), Ok(Endpoint::Unix("/run/g.sock".into())));
         assert_eq!(parse_bind("fd://3"), Ok(Endpoint::Fd("3".into())));
         assert!(parse_bind("fd://x").is_err());
         assert!(parse_bind("1.2.3.4:http").is_err());

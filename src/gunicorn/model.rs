@@ -13,14 +13,8 @@ pub fn add(instances: &[Instance], b: &mut StackBuilder) {
         let class = inst.worker_class();
         let threads = inst.threads();
         notes.push(format!("workers {workers}"));
-        notes.push(format!(
-            "worker class {}",
-            class.as_deref().unwrap_or("? (set at run time)")
-        ));
-        notes.push(format!(
-            "threads {}",
-            threads.map_or("?".to_string(), |t| t.to_string())
-        ));
+        notes.push(format!("worker class {}", class.as_deref().unwrap_or("? (set at run time)")));
+        notes.push(format!("threads {}", threads.map_or("?".to_string(), |t| t.to_string())));
         if let Some(s) = &inst.service {
             notes.push(format!("compose service {s}"));
         }
@@ -36,8 +30,7 @@ pub fn add(instances: &[Instance], b: &mut StackBuilder) {
                     None => Origin::Default(&defaults::WORKER_CLASS),
                 };
                 Some(KeepAlive::ClosesEach {
-                    why: "gunicorn's sync worker closes every connection (Connection: close)"
-                        .into(),
+                    why: "gunicorn's sync worker closes every connection (Connection: close)".into(),
                     origin,
                 })
             }

@@ -77,19 +77,15 @@ struct Line {
 }
 
 const OPS: [&str; 47] = [
-    "**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "==", "!=", "<=", ">=", "<<", ">>",
-    "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", "(", ")", "[", "]", "{", "}", ",", ":",
-    ".", ";", "=", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "~", "@",
+    "**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=",
+    "/=", "%=", "&=", "|=", "^=", "@=", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "=", "+", "-", "*", "/", "%",
+    "<", ">", "&", "|", "^", "~", "@",
 ];
 
 fn error(file: &SourceFile, at: usize, msg: &str) -> LoadError {
     let lc = file.line_col(at);
-    LoadError::at(
-        file.span(at, at + 1),
-        &file.display,
-        format!("{}:{}:{}: {msg}", file.display, lc.line, lc.column),
-    )
-    .with_help("gunicorn could not load this config file either")
+    LoadError::at(file.span(at, at + 1), &file.display, format!("{}:{}:{}: {msg}", file.display, lc.line, lc.column))
+        .with_help("gunicorn could not load this config file either")
 }
 
 /// Tokenizes into logical lines.
@@ -136,10 +132,7 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
                 i += 1;
                 if stack.is_empty() {
                     if !cur.is_empty() {
-                        lines.push(Line {
-                            toks: std::mem::take(&mut cur),
-                            indented,
-                        });
+                        lines.push(Line { toks: std::mem::take(&mut cur), indented });
                     }
                     at_line_start = true;
                 }
@@ -147,25 +140,16 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
             b'0'..=b'9' => {
                 let st = i;
                 i = number_end(b, i);
-                cur.push(Tok {
-                    t: number(&s[st..i]),
-                    s: st,
-                    e: i,
-                });
+                cur.push(Tok { t: number(&s[st..i]), s: st, e: i });
             }
             b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let st = i;
                 i = number_end(b, i);
-                cur.push(Tok {
-                    t: number(&s[st..i]),
-                    s: st,
-                    e: i,
-                });
+                cur.push(Tok { t: number(&s[st..i]), s: st, e: i });
             }
             _ if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
                 let st = i;
-                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
-                {
+                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric() || b[i] >= 0x80) {
                     i += 1;
                 }
                 let word = &s[st..i];
@@ -178,11 +162,7 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
                     cur.push(Tok { t, s: st, e: end });
                     i = end;
                 } else {
-                    cur.push(Tok {
-                        t: T::Name(word.to_string()),
-                        s: st,
-                        e: i,
-                    });
+                    cur.push(Tok { t: T::Name(word.to_string()), s: st, e: i });
                 }
             }
             b'"' | b'\'' => {
@@ -207,10 +187,7 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
                                     return Err(error(
                                         file,
                                         i,
-                                        &format!(
-                                        "closing `{op}` does not match `{}` opened at byte {at}",
-                                        o as char
-                                    ),
+                                        &format!("closing `{op}` does not match `{}` opened at byte {at}", o as char),
                                     ))
                                 }
                                 None => return Err(error(file, i, &format!("unmatched `{op}`"))),
@@ -218,38 +195,23 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
                         }
                         _ => {}
                     }
-                    cur.push(Tok {
-                        t: T::Op(op),
-                        s: i,
-                        e: i + op.len(),
-                    });
+                    cur.push(Tok { t: T::Op(op), s: i, e: i + op.len() });
                     i += op.len();
                 } else {
                     // Not Python we model (`$`, `?`, stray bytes): keep going; the statement
                     // that holds it will not evaluate.
                     let ch = rest.chars().next().map(char::len_utf8).unwrap_or(1);
-                    cur.push(Tok {
-                        t: T::BadNum,
-                        s: i,
-                        e: i + ch,
-                    });
+                    cur.push(Tok { t: T::BadNum, s: i, e: i + ch });
                     i += ch;
                 }
             }
         }
     }
     if let Some((o, at)) = stack.last() {
-        return Err(error(
-            file,
-            *at,
-            &format!("`{}` is never closed", *o as char),
-        ));
+        return Err(error(file, *at, &format!("`{}` is never closed", *o as char)));
     }
     if !cur.is_empty() {
-        lines.push(Line {
-            toks: cur,
-            indented,
-        });
+        lines.push(Line { toks: cur, indented });
     }
     Ok(lines)
 }
@@ -257,10 +219,7 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
 fn number_end(b: &[u8], mut i: usize) -> usize {
     while i < b.len() {
         let c = b[i];
-        let exp_sign = (c == b'+' || c == b'-')
-            && i > 0
-            && matches!(b[i - 1], b'e' | b'E')
-            && !is_hex_context(b, i);
+        let exp_sign = (c == b'+' || c == b'-') && i > 0 && matches!(b[i - 1], b'e' | b'E') && !is_hex_context(b, i);
         if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exp_sign {
             i += 1;
         } else {
@@ -310,15 +269,10 @@ fn string(file: &SourceFile, st: usize, q: usize, prefix: &str) -> Result<(T, us
     let mut out = String::new();
     loop {
         let Some(&c) = b.get(i) else {
-            let what = if triple {
-                "unterminated triple-quoted string"
-            } else {
-                "unterminated string literal"
-            };
+            let what = if triple { "unterminated triple-quoted string" } else { "unterminated string literal" };
             return Err(error(file, st, what));
         };
-        if c == quote && (!triple || (b.get(i + 1) == Some(&quote) && b.get(i + 2) == Some(&quote)))
-        {
+        if c == quote && (!triple || (b.get(i + 1) == Some(&quote) && b.get(i + 2) == Some(&quote))) {
             i += if triple { 3 } else { 1 };
             break;
         }
@@ -369,10 +323,9 @@ fn string(file: &SourceFile, st: usize, q: usize, prefix: &str) -> Result<(T, us
 }
 
 const KEYWORDS: [&str; 35] = [
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
 /// Parses a gunicorn config file's module-level assignments.
@@ -411,11 +364,7 @@ pub fn parse(file: &SourceFile) -> Result<PyConf, LoadError> {
                 }
                 rhs = &rhs[2..];
             }
-            let mut p = Parser {
-                toks: rhs,
-                i: 0,
-                known: &known,
-            };
+            let mut p = Parser { toks: rhs, i: 0, known: &known };
             let value = match p.expr() {
                 Some(v) if p.i == rhs.len() => v,
                 _ => PyVal::Dynamic,
@@ -476,9 +425,7 @@ impl Parser<'_> {
             if self.eat("+") {
                 let r = self.term()?;
                 v = match (v, r) {
-                    (PyVal::Int(a), PyVal::Int(b)) => {
-                        a.checked_add(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic)
-                    }
+                    (PyVal::Int(a), PyVal::Int(b)) => a.checked_add(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic),
                     (PyVal::Str(a), PyVal::Str(b)) => PyVal::Str(a + &b),
                     (PyVal::List(mut a), PyVal::List(b)) => {
                         a.extend(b);
@@ -489,9 +436,7 @@ impl Parser<'_> {
             } else if self.eat("-") {
                 let r = self.term()?;
                 v = match (v, r) {
-                    (PyVal::Int(a), PyVal::Int(b)) => {
-                        a.checked_sub(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic)
-                    }
+                    (PyVal::Int(a), PyVal::Int(b)) => a.checked_sub(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic),
                     _ => PyVal::Dynamic,
                 };
             } else {
@@ -510,9 +455,7 @@ impl Parser<'_> {
             self.i += 1;
             let r = self.unary()?;
             v = match (op, v, r) {
-                ("*", PyVal::Int(a), PyVal::Int(b)) => {
-                    a.checked_mul(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic)
-                }
+                ("*", PyVal::Int(a), PyVal::Int(b)) => a.checked_mul(b).map(PyVal::Int).unwrap_or(PyVal::Dynamic),
                 ("//", PyVal::Int(a), PyVal::Int(b)) if b != 0 => PyVal::Int(a.div_euclid(b)),
                 ("%", PyVal::Int(a), PyVal::Int(b)) if b != 0 => PyVal::Int(a.rem_euclid(b)),
                 ("/", PyVal::Int(a), PyVal::Int(b)) if b != 0 => PyVal::Float(a as f64 / b as f64),
@@ -536,10 +479,9 @@ impl Parser<'_> {
         if self.eat("**") {
             let e = self.unary()?;
             return Some(match (base, e) {
-                (PyVal::Int(a), PyVal::Int(b)) if (0..64).contains(&b) => a
-                    .checked_pow(b as u32)
-                    .map(PyVal::Int)
-                    .unwrap_or(PyVal::Dynamic),
+                (PyVal::Int(a), PyVal::Int(b)) if (0..64).contains(&b) => {
+                    a.checked_pow(b as u32).map(PyVal::Int).unwrap_or(PyVal::Dynamic)
+                }
                 _ => PyVal::Dynamic,
             });
         }
@@ -569,11 +511,7 @@ impl Parser<'_> {
                         _ => break,
                     }
                 }
-                let v = if dynamic {
-                    PyVal::Dynamic
-                } else {
-                    PyVal::Str(s)
-                };
+                let v = if dynamic { PyVal::Dynamic } else { PyVal::Str(s) };
                 self.trailers(v)
             }
             T::OtherStr => {
@@ -634,11 +572,7 @@ impl Parser<'_> {
                         return None;
                     }
                     let v = match key {
-                        PyVal::Str(var) => PyVal::Env {
-                            var,
-                            default: None,
-                            int: false,
-                        },
+                        PyVal::Str(var) => PyVal::Env { var, default: None, int: false },
                         _ => PyVal::Dynamic,
                     };
                     return self.trailers(v);
@@ -673,19 +607,12 @@ impl Parser<'_> {
                     self.skip_to_close("]")?;
                     v = PyVal::Dynamic;
                 }
-                Some(T::Name(k))
-                    if matches!(
-                        k.as_str(),
-                        "if" | "and" | "or" | "for" | "in" | "not" | "is"
-                    ) =>
-                {
+                Some(T::Name(k)) if matches!(k.as_str(), "if" | "and" | "or" | "for" | "in" | "not" | "is") => {
                     // Conditional or comprehension: consume the rest, value unknown.
                     self.i = self.toks.len();
                     return Some(PyVal::Dynamic);
                 }
-                Some(T::Op(
-                    "==" | "!=" | "<" | ">" | "<=" | ">=" | "|" | "&" | "^" | "<<" | ">>" | "@",
-                )) => {
+                Some(T::Op("==" | "!=" | "<" | ">" | "<=" | ">=" | "|" | "&" | "^" | "<<" | ">>" | "@")) => {
                     self.i = self.toks.len();
                     return Some(PyVal::Dynamic);
                 }
@@ -756,41 +683,20 @@ impl Parser<'_> {
 fn call(path: &str, args: Vec<PyVal>) -> PyVal {
     match path {
         "os.environ.get" | "environ.get" | "os.getenv" | "getenv" => match args.as_slice() {
-            [PyVal::Str(var)] => PyVal::Env {
-                var: var.clone(),
-                default: None,
-                int: false,
-            },
-            [PyVal::Str(var), d] => PyVal::Env {
-                var: var.clone(),
-                default: Some(Box::new(d.clone())),
-                int: false,
-            },
+            [PyVal::Str(var)] => PyVal::Env { var: var.clone(), default: None, int: false },
+            [PyVal::Str(var), d] => PyVal::Env { var: var.clone(), default: Some(Box::new(d.clone())), int: false },
             _ => PyVal::Dynamic,
         },
         "int" => match args.as_slice() {
-            [PyVal::Env { var, default, .. }] => PyVal::Env {
-                var: var.clone(),
-                default: default.clone(),
-                int: true,
-            },
+            [PyVal::Env { var, default, .. }] => PyVal::Env { var: var.clone(), default: default.clone(), int: true },
             [PyVal::Int(n)] => PyVal::Int(*n),
             [PyVal::Bool(b)] => PyVal::Int(i64::from(*b)),
             [PyVal::Float(f)] if f.is_finite() => PyVal::Int(f.trunc() as i64),
-            [PyVal::Str(s)] => s
-                .trim()
-                .replace('_', "")
-                .parse()
-                .map(PyVal::Int)
-                .unwrap_or(PyVal::Dynamic),
+            [PyVal::Str(s)] => s.trim().replace('_', "").parse().map(PyVal::Int).unwrap_or(PyVal::Dynamic),
             _ => PyVal::Dynamic,
         },
         "str" => match args.as_slice() {
-            [PyVal::Env { var, default, .. }] => PyVal::Env {
-                var: var.clone(),
-                default: default.clone(),
-                int: false,
-            },
+            [PyVal::Env { var, default, .. }] => PyVal::Env { var: var.clone(), default: default.clone(), int: false },
             [PyVal::Int(n)] => PyVal::Str(n.to_string()),
             [PyVal::Str(s)] => PyVal::Str(s.clone()),
             _ => PyVal::Dynamic,
@@ -820,10 +726,7 @@ mod tests {
         let c = conf("timeout = 2 * 60\nkeepalive = 0x10\nbind = ['a:1', \"b:2\"]\nw: int = 3\nx = (1)\ny = -5 + 2\ns = r'a\\b' 'c'\n").unwrap();
         assert_eq!(c.get("timeout").unwrap().value, PyVal::Int(120));
         assert_eq!(c.get("keepalive").unwrap().value, PyVal::Int(16));
-        assert_eq!(
-            c.get("bind").unwrap().value,
-            PyVal::List(vec![PyVal::Str("a:1".into()), PyVal::Str("b:2".into())])
-        );
+        assert_eq!(c.get("bind").unwrap().value, PyVal::List(vec![PyVal::Str("a:1".into()), PyVal::Str("b:2".into())]));
         assert_eq!(c.get("w").unwrap().value, PyVal::Int(3));
         assert_eq!(c.get("x").unwrap().value, PyVal::Int(1));
         assert_eq!(c.get("y").unwrap().value, PyVal::Int(-3));
@@ -835,19 +738,11 @@ mod tests {
         let c = conf("import os, multiprocessing\nbind = os.environ.get('B', '0.0.0.0:8000')\nworkers = int(os.getenv(\"W\", multiprocessing.cpu_count() + 1))\nt = multiprocessing.cpu_count() * 2 + 1\nr = os.environ.get('X', 'false').lower() == 'true'\n").unwrap();
         assert_eq!(
             c.get("bind").unwrap().value,
-            PyVal::Env {
-                var: "B".into(),
-                default: Some(Box::new(PyVal::Str("0.0.0.0:8000".into()))),
-                int: false
-            }
+            PyVal::Env { var: "B".into(), default: Some(Box::new(PyVal::Str("0.0.0.0:8000".into()))), int: false }
         );
         assert_eq!(
             c.get("workers").unwrap().value,
-            PyVal::Env {
-                var: "W".into(),
-                default: Some(Box::new(PyVal::Dynamic)),
-                int: true
-            }
+            PyVal::Env { var: "W".into(), default: Some(Box::new(PyVal::Dynamic)), int: true }
         );
         assert_eq!(c.get("t").unwrap().value, PyVal::Dynamic);
         assert_eq!(c.get("r").unwrap().value, PyVal::Dynamic);
@@ -855,9 +750,7 @@ mod tests {
 
     #[test]
     fn bodies_skipped_and_errors() {
-        let c =
-            conf("def f():\n    timeout = 5\nif True:\n    timeout = 6\ntimeout = 7\nx = $weird\n")
-                .unwrap();
+        let c = conf("def f():\n    timeout = 5\nif True:\n    timeout = 6\ntimeout = 7\nx = $weird\n").unwrap();
         assert_eq!(c.get("timeout").unwrap().value, PyVal::Int(7));
         assert_eq!(c.get("x").unwrap().value, PyVal::Dynamic);
         assert!(conf("bind = '127.0.0.1\n").is_err());
