@@ -118,7 +118,7 @@ fn if_conditions_are_words() {
 fn comments_are_kept() {
     let f = ok("# top\nuser x; # trailing\nlisten # between\n  80;\na b#c;\n\"q\" x;#n\n");
     let texts: Vec<_> = f.comments.iter().map(|c| (c.text.as_str(), c.line)).collect();
-    assert_eq!(texts, [(" top", 1), (" trailing", 2), (" between", 3), ("n", 5)]);
+    assert_eq!(texts, [(" top", 1), (" trailing", 2), (" between", 3), ("n", 6)]);
     assert_eq!(values(&f.directives[1]), ["80"]);
     assert_eq!(f.directives[1].line, 3);
     // `#` inside a word is not a comment.

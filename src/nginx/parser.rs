@@ -20,6 +20,9 @@ struct NginxLexer;
 /// Deepest block nesting accepted; deeper input is rejected with a clean error.
 pub const MAX_DEPTH: usize = 256;
 
+/// Blocks whose body nginx reads with a custom handler, where a `{` is a syntax error.
+const HANDLER_BLOCKS: &[&str] = &["map", "geo", "types", "split_clients", "charset_map"];
+
 /// First chunk size for the lexer; chunks grow geometrically up to [`MAX_CHUNK`].
 const MIN_CHUNK: usize = 4 * 1024;
 const MAX_CHUNK: usize = 256 * 1024;
@@ -330,6 +333,11 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                     }
                     lex.restart(close + 1);
                     continue;
+                }
+                // Blocks read by a handler of their own (`map`, `types`, ...) hold no blocks:
+                // nginx's `ngx_conf_parse` rejects a `{` there.
+                if stack.last().is_some_and(|f| HANDLER_BLOCKS.contains(&f.stmt.name.as_str())) {
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
                 }
                 if stack.len() >= MAX_DEPTH {
                     let e = SyntaxError {
