@@ -17,8 +17,16 @@ const EXPECTED_FAILURES: &[(&str, &str, usize)] = &[
         "unexpected end of file, expecting \";\" or \"}\"",
         3,
     ),
-    ("crossplane/tests/configs/includes-regular/conf.d/bar.conf", "unexpected end of file, expecting \";\" or \"}\"", 3),
-    ("crossplane/tests/configs/includes-regular/conf.d/foo.conf", "unexpected end of file, expecting \";\" or \"}\"", 3),
+    (
+        "crossplane/tests/configs/includes-regular/conf.d/bar.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
+    (
+        "crossplane/tests/configs/includes-regular/conf.d/foo.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
     // crossplane: missing semicolons, deliberately.
     ("crossplane/tests/configs/missing-semicolon/broken-above.conf", "unexpected \"}\"", 5),
     ("crossplane/tests/configs/missing-semicolon/broken-below.conf", "unexpected \"}\"", 8),
@@ -153,7 +161,10 @@ fn every_corpus_config_parses() {
             (Err(e), Some((_, msg, line))) => {
                 let lc = sf.line_col(sf.local(e.span.unwrap().start));
                 if e.message != *msg || lc.line != *line {
-                    problems.push(format!("{rel}: got `{}` on line {}, nginx says `{msg}` on line {line}", e.message, lc.line));
+                    problems.push(format!(
+                        "{rel}: got `{}` on line {}, nginx says `{msg}` on line {line}",
+                        e.message, lc.line
+                    ));
                 }
                 failed.push(rel);
             }
@@ -162,7 +173,11 @@ fn every_corpus_config_parses() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(failed.len(), EXPECTED_FAILURES.len());
     assert!(directives > 1000);
-    eprintln!("{} corpus files parsed ({directives} directives), {} expected failures", files.len() - failed.len(), failed.len());
+    eprintln!(
+        "{} corpus files parsed ({directives} directives), {} expected failures",
+        files.len() - failed.len(),
+        failed.len()
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The nginx parser: syntax features, spans, nginx's error wording and lines, robustness.
+//! The nginx parser (syntax features, spans, nginx's error wording and lines, robustness) and
+//! the include loader.
 
 use stacklint::nginx::ast::{Directive, File, Quote};
 use stacklint::nginx::parser::{looks_like_nginx, parse};
@@ -34,7 +35,7 @@ fn values(d: &Directive) -> Vec<&str> {
     d.args.iter().map(|a| a.value.as_str()).collect()
 }
 
-fn text_of<'a>(f: &'a File, span: stacklint::source::Span) -> &'a str {
+fn text_of(f: &File, span: stacklint::source::Span) -> &str {
     f.source.slice(span)
 }
 
@@ -163,7 +164,8 @@ fn lua_blocks_are_raw() {
 
 #[test]
 fn crossplane_lua_block_tricky_matches_crossplane() {
-    let text = std::fs::read_to_string("fixtures/corpus/nginx/crossplane/tests/configs/lua-block-tricky/nginx.conf").unwrap();
+    let text =
+        std::fs::read_to_string("fixtures/corpus/nginx/crossplane/tests/configs/lua-block-tricky/nginx.conf").unwrap();
     let f = ok(&text);
     let server = &f.directives[0].children()[0];
     let set = &server.children()[2];
@@ -219,7 +221,10 @@ fn error_unexpected_eof() {
 fn error_unterminated_quote() {
     // nginx: unexpected end of file, expecting ";" or "}" in t.conf:5
     // (for "events {}\nhttp { add_header X \"abc;\n}\n\n")
-    assert_eq!(err("http { add_header X \"abc;\n}\n\n"), ("unexpected end of file, expecting \";\" or \"}\"".into(), 4, 1));
+    assert_eq!(
+        err("http { add_header X \"abc;\n}\n\n"),
+        ("unexpected end of file, expecting \";\" or \"}\"".into(), 4, 1)
+    );
     assert_eq!(err("a 'b").1, 1);
 }
 
@@ -239,7 +244,10 @@ fn error_after_closing_quote() {
     // nginx: unexpected "#" in t.conf:2
     assert_eq!(err("http { server_name \"a\"#c\n; }").0, "unexpected \"#\"");
     // crossplane quote-behavior, line 1. nginx: unexpected "-" in .../quote-behavior/nginx.conf:1
-    assert_eq!(err("\"outer-quote\" \"left\"-quote right-\"quote\" inner\"-\"quote;\n"), ("unexpected \"-\"".into(), 1, 21));
+    assert_eq!(
+        err("\"outer-quote\" \"left\"-quote right-\"quote\" inner\"-\"quote;\n"),
+        ("unexpected \"-\"".into(), 1, 21)
+    );
 }
 
 #[test]
@@ -339,7 +347,9 @@ fn detects_nginx_by_content() {
     // PHP-FPM pool, php.ini, haproxy, supervisord, systemd, INI.
     assert!(!looks_like_nginx("[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\npm = dynamic\n"));
     assert!(!looks_like_nginx("[PHP]\n; comment\nengine = On\nmax_execution_time = 30\n"));
-    assert!(!looks_like_nginx("global\n    daemon\n    maxconn 256\n\ndefaults\n    mode http\n    timeout connect 5s\n"));
+    assert!(!looks_like_nginx(
+        "global\n    daemon\n    maxconn 256\n\ndefaults\n    mode http\n    timeout connect 5s\n"
+    ));
     assert!(!looks_like_nginx("[program:app]\ncommand=/usr/bin/gunicorn app:app\nautostart=true\n"));
     assert!(!looks_like_nginx("[Unit]\nDescription=x\n\n[Service]\nExecStart=/usr/bin/x\n"));
     assert!(!looks_like_nginx("[section]\nkey=value\nother = 1;\n"));
@@ -350,4 +360,261 @@ fn detects_nginx_by_content() {
         s.push_str("  server { listen 80; server_name example.com; }\n");
     }
     assert!(looks_like_nginx(&s[..65_536]));
+}
+
+/// The include loader (`nginx::load`), on temporary trees.
+mod loader {
+    use stacklint::discover::{discover, Ctx, Found, Kind};
+    use stacklint::nginx::ast::{Directive, Tree};
+    use stacklint::nginx::load::load;
+    use std::path::Path;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn run(root: &Path) -> (Ctx, Tree, Vec<stacklint::diag::LoadError>) {
+        let (ctx, found) = discover(&[root.to_path_buf()]).unwrap();
+        let nginx: Vec<Found> = found.into_iter().filter(|f| f.kind == Kind::Nginx).collect();
+        let (tree, errors) = load(&ctx, &nginx);
+        (ctx, tree, errors)
+    }
+
+    fn find<'a>(dirs: &'a [Directive], name: &str) -> Option<&'a Directive> {
+        for d in dirs {
+            if d.name == name {
+                return Some(d);
+            }
+            if let Some(x) = find(d.children(), name) {
+                return Some(x);
+            }
+        }
+        None
+    }
+
+    fn display(tree: &Tree, i: usize) -> String {
+        tree.files[i].source.display.replace('\\', "/")
+    }
+
+    fn file_named(tree: &Tree, suffix: &str) -> usize {
+        (0..tree.files.len())
+            .find(|&i| display(tree, i).ends_with(suffix))
+            .unwrap_or_else(|| panic!("no file {suffix}"))
+    }
+
+    #[test]
+    fn relative_include_is_resolved_from_the_main_directory() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx/nginx.conf", "events {}\nhttp {\n  include conf.d/app.conf;\n}\n");
+        write(t.path(), "nginx/conf.d/app.conf", "server { listen 8080; }\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        let main = file_named(&tree, "nginx/nginx.conf");
+        assert_eq!(tree.mains, vec![main]);
+        let inc = find(&tree.files[main].directives, "include").unwrap();
+        assert_eq!(inc.includes, vec![file_named(&tree, "conf.d/app.conf")]);
+        let http = &tree.files[main].directives[1];
+        let expanded: Vec<_> = tree.expanded(http.children()).iter().map(|d| d.name.clone()).collect();
+        assert_eq!(expanded, ["server"]);
+    }
+
+    #[test]
+    fn glob_include_is_sorted_and_does_not_cross_directories_or_match_dotfiles() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx.conf", "events {}\nhttp { include conf.d/*.conf; }\n");
+        write(t.path(), "conf.d/b.conf", "server { server_name b; }\n");
+        write(t.path(), "conf.d/a.conf", "server { server_name a; }\n");
+        write(t.path(), "conf.d/.hidden.conf", "server { server_name hidden; }\n");
+        write(t.path(), "conf.d/sub/c.conf", "server { server_name c; }\n");
+        write(t.path(), "conf.d/notes.txt", "not nginx\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        let main = file_named(&tree, "nginx.conf");
+        let inc = find(&tree.files[main].directives, "include").unwrap();
+        let names: Vec<_> = inc.includes.iter().map(|&i| display(&tree, i)).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names[0].ends_with("conf.d/a.conf") && names[1].ends_with("conf.d/b.conf"), "{names:?}");
+        // sub/c.conf and .hidden.conf are not included, so they are linted as fragments.
+        let mains: Vec<_> = tree.mains.iter().map(|&i| display(&tree, i)).collect();
+        assert_eq!(mains.len(), 3, "{mains:?}");
+        assert!(mains[0].ends_with("nginx.conf"));
+    }
+
+    #[test]
+    fn absolute_include_is_looked_up_inside_the_tree() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "etc/nginx/nginx.conf",
+            "events {}\nhttp {\n include /etc/nginx/conf.d/*.conf;\n include /etc/nginx/sites-enabled/app;\n}\n",
+        );
+        write(t.path(), "etc/nginx/conf.d/x.conf", "upstream x { server 127.0.0.1:1; }\n");
+        write(t.path(), "etc/nginx/sites-enabled/app", "server { listen 80; }\n");
+        // A repository without etc/: /etc/nginx/snippets/s.conf -> <root>/deploy/snippets/s.conf via
+        // the main file's directory, after stripping leading components.
+        write(t.path(), "deploy/nginx.conf", "events {}\nhttp { include /etc/nginx/snippets/s.conf; }\n");
+        write(t.path(), "deploy/snippets/s.conf", "gzip on;\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(tree.missing_includes.is_empty(), "{:?}", tree.missing_includes);
+        let main = file_named(&tree, "etc/nginx/nginx.conf");
+        let http = &tree.files[main].directives[1];
+        let names: Vec<_> = tree.expanded(http.children()).iter().map(|d| d.name.clone()).collect();
+        assert_eq!(names, ["upstream", "server"]);
+        let deploy = file_named(&tree, "deploy/nginx.conf");
+        let inc = find(&tree.files[deploy].directives, "include").unwrap();
+        assert_eq!(inc.includes, vec![file_named(&tree, "deploy/snippets/s.conf")]);
+        assert_eq!(tree.mains.len(), 2);
+    }
+
+    #[test]
+    fn missing_stock_file_uses_the_builtin() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "nginx.conf",
+            "events {}\nhttp {\n include mime.types;\n server {\n  location ~ \\.php$ {\n   include snippets/fastcgi-php.conf;\n   include /etc/nginx/fastcgi_params;\n  }\n }\n}\n",
+        );
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(tree.missing_includes.is_empty(), "{:?}", tree.missing_includes);
+        let mime = file_named(&tree, "<builtin>/mime.types");
+        assert!(tree.files[mime].source.builtin);
+        assert_eq!(tree.files[mime].directives[0].name, "types");
+        let php = file_named(&tree, "<builtin>/snippets/fastcgi-php.conf");
+        // The snippet includes fastcgi.conf, which is built in too.
+        let inc = find(&tree.files[php].directives, "include").unwrap();
+        assert_eq!(inc.includes, vec![file_named(&tree, "<builtin>/fastcgi.conf")]);
+        let fp = file_named(&tree, "<builtin>/fastcgi_params");
+        assert!(tree.files[fp].directives.iter().all(|d| d.name == "fastcgi_param"));
+        // Built-ins are not mains.
+        assert_eq!(tree.mains.len(), 1);
+    }
+
+    #[test]
+    fn stock_file_in_the_tree_wins_over_the_builtin() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx/nginx.conf", "events {}\nhttp { include fastcgi_params; }\n");
+        write(t.path(), "nginx/fastcgi_params", "fastcgi_param MINE 1;\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        let f = file_named(&tree, "nginx/fastcgi_params");
+        assert!(!tree.files[f].source.builtin);
+        assert_eq!(tree.files[f].directives[0].arg(0), Some("MINE"));
+    }
+
+    #[test]
+    fn missing_file_is_a_missing_include_not_an_error() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx.conf", "events {}\nhttp {\n  include conf.d/nope.conf;\n  include none/*.conf;\n}\n");
+        let (ctx, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(tree.missing_includes.len(), 1, "a glob matching nothing is fine");
+        let m = &tree.missing_includes[0];
+        assert_eq!(m.pattern, "conf.d/nope.conf");
+        assert!(m.looked_in.iter().any(|l| l.ends_with("conf.d/nope.conf")), "{:?}", m.looked_in);
+        let map = ctx.map.freeze();
+        assert_eq!(map.slice(m.span), "include conf.d/nope.conf;");
+        let main = file_named(&tree, "nginx.conf");
+        let http = &tree.files[main].directives[1];
+        assert!(http.children().iter().all(|d| d.includes.is_empty()));
+    }
+
+    #[test]
+    fn include_cycles_are_errors_and_terminate() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx.conf", "events {}\nhttp { include a.conf; include self.conf; }\n");
+        write(t.path(), "a.conf", "include b.conf;\n");
+        write(t.path(), "b.conf", "include a.conf;\n");
+        write(t.path(), "self.conf", "include self.conf;\n");
+        let (_, tree, errors) = run(t.path());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().all(|e| e.message.starts_with("include cycle: ") && e.span.is_some()));
+        assert!(errors.iter().any(|e| e.message.contains("a.conf -> ") && e.message.contains("b.conf")), "{errors:?}");
+        let b = file_named(&tree, "/b.conf");
+        assert!(tree.files[b].directives[0].includes.is_empty());
+        let s = file_named(&tree, "self.conf");
+        assert!(tree.files[s].directives[0].includes.is_empty());
+        // expand terminates.
+        let main = file_named(&tree, "nginx.conf");
+        let n = tree.expanded(tree.files[main].directives[1].children()).len();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn files_outside_the_tree_are_never_read() {
+        let outer = tempfile::tempdir().unwrap();
+        let secret = "SECRET_TOKEN_6f1d2 server_name leaked;";
+        write(outer.path(), "outside.conf", secret);
+        write(outer.path(), "passwd", secret);
+        let root = outer.path().join("repo");
+        let abs = outer.path().join("outside.conf");
+        write(
+            &root,
+            "nginx.conf",
+            &format!(
+                "events {{}}\nhttp {{\n include ../outside.conf;\n include ../../outside.conf;\n include /etc/passwd;\n include {};\n include ../*.conf;\n}}\n",
+                abs.display()
+            ),
+        );
+        let (ctx, tree, errors) = run(&root);
+        let map = ctx.map.freeze();
+        for f in map.files() {
+            assert!(!f.text.contains("SECRET_TOKEN"), "{} was read", f.display);
+        }
+        for f in &tree.files {
+            assert!(!f.source.text.contains("SECRET_TOKEN"));
+        }
+        for e in &errors {
+            assert!(!e.message.contains("SECRET_TOKEN"));
+        }
+        // The non-glob ones are reported as missing (they are not in the tree).
+        assert_eq!(tree.missing_includes.len(), 4, "{:?}", tree.missing_includes);
+    }
+
+    #[test]
+    fn mains_and_fragments() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "a/sites-available/orphan", "server { listen 81; }\n");
+        write(t.path(), "b/nginx.conf", "events {}\nhttp { include conf.d/*.conf; }\n");
+        write(t.path(), "b/conf.d/inc.conf", "server { listen 82; }\n");
+        write(t.path(), "c/stream.conf", "stream { server { listen 53 udp; } }\n");
+        write(t.path(), "d/nginx.conf", "events {\n");
+        let (_, tree, errors) = run(t.path());
+        assert_eq!(errors.len(), 1, "the broken file: {errors:?}");
+        assert!(errors[0].message.starts_with("unexpected end of file"));
+        let mains: Vec<_> = tree.mains.iter().map(|&i| display(&tree, i)).collect();
+        // Real mains first (discovery order), then fragments nothing includes.
+        assert_eq!(mains.len(), 3, "{mains:?}");
+        assert!(mains[0].ends_with("b/nginx.conf"), "{mains:?}");
+        assert!(mains[1].ends_with("c/stream.conf"), "{mains:?}");
+        assert!(mains[2].ends_with("a/sites-available/orphan"), "{mains:?}");
+    }
+
+    #[test]
+    fn fragment_relative_includes_look_in_ancestors() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx/sites-enabled/app", "server { location / { include snippets/proxy.conf; } }\n");
+        write(t.path(), "nginx/snippets/proxy.conf", "proxy_pass http://app;\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(tree.missing_includes.is_empty(), "{:?}", tree.missing_includes);
+        let app = file_named(&tree, "sites-enabled/app");
+        let inc = find(&tree.files[app].directives, "include").unwrap();
+        assert_eq!(inc.includes, vec![file_named(&tree, "snippets/proxy.conf")]);
+        assert_eq!(tree.mains, vec![app]);
+    }
+
+    #[test]
+    fn each_file_is_parsed_once() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nginx.conf", "events {}\nhttp { include common.conf; server { include common.conf; } }\n");
+        write(t.path(), "common.conf", "add_header X 1;\n");
+        let (_, tree, errors) = run(t.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        let n = (0..tree.files.len()).filter(|&i| display(&tree, i).ends_with("common.conf")).count();
+        assert_eq!(n, 1);
+    }
 }

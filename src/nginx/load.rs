@@ -72,10 +72,8 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
     // Main files first: their directory is nginx's conf prefix.
     let mut mains = Vec::new();
     for &i in &discovered {
-        let is_main = l.tree.files[i]
-            .directives
-            .iter()
-            .any(|d| d.block.is_some() && MAIN_BLOCKS.contains(&d.name.as_str()));
+        let is_main =
+            l.tree.files[i].directives.iter().any(|d| d.block.is_some() && MAIN_BLOCKS.contains(&d.name.as_str()));
         if is_main {
             mains.push(i);
             let prefix = dir_of(&l.tree.files[i].source.path);
@@ -153,8 +151,12 @@ impl Loader<'_> {
                 if t == file || self.on_stack.contains(&t) {
                     let chain = self.chain_to(t, file);
                     self.errors.push(
-                        LoadError::at(d.span, self.tree.files[file].source.display.clone(), format!("include cycle: {chain}"))
-                            .with_help("nginx would include these files forever; remove one of the includes"),
+                        LoadError::at(
+                            d.span,
+                            self.tree.files[file].source.display.clone(),
+                            format!("include cycle: {chain}"),
+                        )
+                        .with_help("nginx would include these files forever; remove one of the includes"),
                     );
                     continue;
                 }
@@ -232,7 +234,8 @@ impl Loader<'_> {
             // file's directory.
             let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
             let min_left = if is_glob { 2 } else { 1 };
-            let mut bases: Vec<&Path> = self.ctx.roots.iter().filter(|r| !r.is_file).map(|r| r.canonical.as_path()).collect();
+            let mut bases: Vec<&Path> =
+                self.ctx.roots.iter().filter(|r| !r.is_file).map(|r| r.canonical.as_path()).collect();
             bases.push(&prefix.dir);
             for skip in 0..comps.len() {
                 if comps.len() - skip < min_left && skip > 0 {
@@ -272,7 +275,9 @@ impl Loader<'_> {
     /// Files in the tree matching a glob, sorted (glob(3): `*` does not cross `/` nor match a
     /// leading `.`).
     fn glob(&self, cand: &Path) -> Vec<PathBuf> {
-        let Some(s) = cand.to_str() else { return Vec::new() };
+        let Some(s) = cand.to_str() else {
+            return Vec::new();
+        };
         // Escape the directory part that holds no glob characters.
         let first_meta = s.find(['*', '?', '[']).unwrap_or(s.len());
         let split = s[..first_meta].rfind('/').map(|i| i + 1).unwrap_or(0);

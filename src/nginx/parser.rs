@@ -277,7 +277,13 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                     Some(stmt) => stmt.args.push(Arg { value, span: span(tok.start, tok.end), quote }),
                     None => {
                         let line = lines.at(tok.start);
-                        cur = Some(Stmt { name: value, name_start: tok.start, name_end: tok.end, line, args: Vec::new() });
+                        cur = Some(Stmt {
+                            name: value,
+                            name_start: tok.start,
+                            name_end: tok.end,
+                            line,
+                            args: Vec::new(),
+                        });
                     }
                 }
             }
