@@ -193,3 +193,42 @@ fn corpus_main_configs_look_like_nginx() {
         assert!(looks_like_nginx(&text), "{p}");
     }
 }
+
+/// Parser throughput. Run with
+/// `cargo test --release --test nginx_corpus parser_throughput -- --ignored --nocapture`;
+/// set `STACKLINT_BENCH_DIR` to a tree (e.g. from `python3 /work/shared/bench/gen_stack.py DIR`)
+/// whose nginx files are concatenated, else the corpus's parsable configs are repeated. The input
+/// is repeated up to at least 10 MiB.
+#[test]
+#[ignore]
+fn parser_throughput() {
+    let mut unit = String::new();
+    let dir = std::env::var("STACKLINT_BENCH_DIR").unwrap_or_else(|_| ROOT.to_string());
+    let map = SourceMapBuilder::new();
+    for e in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().filter_map(Result::ok) {
+        let p = e.path();
+        if !e.file_type().is_file() || !is_config(p) || !p.to_string_lossy().contains("nginx") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(p) else { continue };
+        // Only files that parse on their own (so the concatenation parses).
+        if parse(&map.add(p, String::new(), text.clone().into_bytes())).is_ok() {
+            unit.push_str(&text);
+            unit.push('\n');
+        }
+    }
+    let mut big = String::new();
+    while big.len() < 10 << 20 {
+        big.push_str(&unit);
+    }
+    let sf = map.add(Path::new("big.conf"), "big.conf".into(), big.into_bytes());
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let f = parse(&sf).expect("concatenation parses");
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(f);
+    }
+    let mib = sf.len() as f64 / (1 << 20) as f64;
+    eprintln!("parsed {mib:.1} MiB in {:.3} s (best of 5): {:.0} MiB/s", best, mib / best);
+}

@@ -107,17 +107,19 @@ impl<'t> Lexer<'t> {
                     };
                     let stop = pos + chunk.as_span().end();
                     for p in chunk.into_inner() {
+                        let sp = p.as_span();
                         let kind = match p.as_rule() {
                             Rule::bare => Kind::Word(Quote::None),
-                            Rule::dq => Kind::Word(Quote::Double),
-                            Rule::sq => Kind::Word(Quote::Single),
-                            Rule::semi => Kind::Semi,
-                            Rule::lbrace => Kind::LBrace,
-                            Rule::rbrace => Kind::RBrace,
+                            Rule::quoted if slice.as_bytes()[sp.start()] == b'"' => Kind::Word(Quote::Double),
+                            Rule::quoted => Kind::Word(Quote::Single),
+                            Rule::punct => match slice.as_bytes()[sp.start()] {
+                                b';' => Kind::Semi,
+                                b'{' => Kind::LBrace,
+                                _ => Kind::RBrace,
+                            },
                             Rule::comment => Kind::Comment,
                             _ => continue,
                         };
-                        let sp = p.as_span();
                         self.buf.push(Tok { kind, start: pos + sp.start(), end: pos + sp.end() });
                     }
                     stop
