@@ -232,3 +232,26 @@ fn parser_throughput() {
     let mib = sf.len() as f64 / (1 << 20) as f64;
     eprintln!("parsed {mib:.1} MiB in {:.3} s (best of 5): {:.0} MiB/s", best, mib / best);
 }
+
+#[test]
+fn debian_and_h5bp_trees_load_with_their_includes() {
+    use stacklint::discover::{discover, Kind};
+    for (root, main) in [("debian/etc/nginx", "debian/etc/nginx/nginx.conf"), ("h5bp", "h5bp/nginx.conf")] {
+        let (ctx, found) = discover(&[Path::new(ROOT).join(root)]).unwrap();
+        let nginx: Vec<_> = found.into_iter().filter(|f| f.kind == Kind::Nginx).collect();
+        let (tree, errors) = stacklint::nginx::load::load(&ctx, &nginx);
+        assert!(errors.is_empty(), "{root}: {errors:?}");
+        assert!(tree.missing_includes.is_empty(), "{root}: {:?}", tree.missing_includes);
+        let first = &tree.files[tree.mains[0]];
+        assert!(first.source.display.ends_with(main), "{}", first.source.display);
+        let http = first.directives.iter().find(|d| d.name == "http").unwrap();
+        let linked = http.children().iter().filter(|d| d.name == "include" && !d.includes.is_empty()).count();
+        assert!(linked >= 2, "{root}: includes linked");
+        assert!(tree.expanded(http.children()).iter().any(|d| d.name == "server" || d.name == "types"));
+        eprintln!(
+            "{root}: {} files, mains {:?}",
+            tree.files.len(),
+            tree.mains.iter().map(|&i| tree.files[i].source.display.clone()).collect::<Vec<_>>()
+        );
+    }
+}
