@@ -173,12 +173,15 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
-    let nginx_dir =
-        matches!(parent, "conf.d" | "sites-enabled" | "sites-available" | "nginx") || parent.starts_with("sites-");
-    if nginx_dir && (lower.ends_with(".conf") || !lower.contains('.')) {
+    let not_config =
+        ["license", "readme", "copying", "changelog", "notice", "authors"].iter().any(|p| lower.starts_with(p));
+    let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available") || parent.starts_with("sites-");
+    if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
         return Some(Kind::Nginx);
     }
-    if lower.ends_with(".conf") {
+    // Extension-less files in an `nginx/` directory (fastcgi_params, mime.types-like snippets)
+    // only when their content says so.
+    if lower.ends_with(".conf") || (parent == "nginx" && !lower.contains('.') && !not_config) {
         let text = head()?;
         if crate::nginx::looks_like_nginx(&text) {
             return Some(Kind::Nginx);

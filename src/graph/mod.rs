@@ -146,7 +146,8 @@ pub enum HopTarget {
         /// Why it does not resolve, for the finding.
         why: String,
     },
-    /// Decided at run time (variables, `cluster_header`); nothing to check statically.
+    /// Decided at run time (variables, `cluster_header`). `has_resolver` is false only when the
+    /// target needs a DNS resolver at run time and none is configured.
     Dynamic { text: String, has_resolver: bool },
 }
 

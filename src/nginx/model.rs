@@ -224,13 +224,7 @@ impl<'a> Builder<'a, '_> {
             .filter(|x| x.name == "server_name")
             .flat_map(|x| x.args.iter().map(|a| a.value.as_str()))
             .collect();
-        let file = self.tree.files.iter().find(|f| f.source.contains(d.span)).map(|f| f.source.display.clone());
-        let name = format!(
-            "server {}({}:{})",
-            if names.is_empty() { String::new() } else { format!("{} ", names.join(" ")) },
-            file.unwrap_or_default(),
-            d.line
-        );
+        let name = if names.is_empty() { "server".to_string() } else { format!("server {}", names.join(" ")) };
         let keepalive = match scope.get("keepalive_timeout") {
             Some(k) => match k.args.first().and_then(|a| self.time(k, &a.value, a.span)) {
                 Some(0) => KeepAlive::ClosesEach {
@@ -449,7 +443,17 @@ impl<'a> Builder<'a, '_> {
 
     fn target(&self, pass: &str, value: &str, span: Span, scope: &Scope<'a>) -> HopTarget {
         if value.contains('$') {
-            return HopTarget::Dynamic { text: value.to_string(), has_resolver: scope.get("resolver").is_some() };
+            // With variables, nginx evaluates the URL per request: a host that names an upstream
+            // group (or is an address) needs nothing more; a DNS name needs a `resolver`. A host
+            // that is itself a variable (map, split_clients) usually names a group: not judged.
+            let after_scheme = value.split_once("://").map(|(_, r)| r).unwrap_or(value);
+            let literal_host = after_scheme.split(['/', '$', ':']).next().unwrap_or("");
+            let needs_resolver = !literal_host.is_empty()
+                && !self.upstreams.contains_key(literal_host)
+                && matches!(Host::parse(literal_host), Host::Name(_))
+                && !self.opts.known_hosts.contains(&literal_host.to_ascii_lowercase());
+            let has_resolver = scope.get("resolver").is_some() || !needs_resolver;
+            return HopTarget::Dynamic { text: value.to_string(), has_resolver };
         }
         let (rest, default_port) = match pass {
             "proxy_pass" => {

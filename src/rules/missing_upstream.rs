@@ -19,30 +19,25 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for r in &stack.routes {
         if let HopTarget::Missing { name, why } = &r.hop.target {
             let server = &stack.servers[r.server];
+            let (why, suggestion) = match why.split_once("; did you mean ") {
+                Some((w, s)) => (w.to_string(), format!("did you mean {}? otherwise ", s.trim_end_matches('?'))),
+                None => (why.clone(), String::new()),
+            };
             let help = format!(
-                "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
+                "{suggestion}define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
             );
             out.push(rule.finding(
-                format!(
-                    "{} `{}` in {} goes to `{name}`, which is not defined",
-                    r.name,
-                    r.hop.target_text,
-                    server.component.as_str()
-                ),
+                format!("{} in {} sends to `{name}`, which is not defined: {why}", r.name, server.component.as_str()),
                 help,
-                vec![Label::primary(r.hop.target_span, why.clone())],
+                vec![Label::primary(r.hop.target_span, format!("`{name}` is not defined"))],
             ));
         }
         if let HopTarget::Dynamic { text, has_resolver: false } = &r.hop.target {
-            let has_host_var =
-                text.split("://").nth(1).unwrap_or(text).split('/').next().is_some_and(|h| h.contains('$'));
-            if has_host_var {
-                out.push(rule.finding(
-                    format!("`{text}` picks its host from a variable but no `resolver` is in scope: every request gets a 502 (\"no resolver defined to resolve ...\")"),
-                    "add `resolver 127.0.0.11 valid=30s;` (Docker) or your DNS server next to the proxy_pass, or use an `upstream` block".into(),
-                    vec![Label::primary(r.hop.target_span, "host comes from a variable")],
-                ));
-            }
+            out.push(rule.finding(
+                format!("`{text}` is resolved per request but no `resolver` is in scope: every request gets a 502 (\"no resolver defined to resolve ...\")"),
+                "add `resolver 127.0.0.11 valid=30s;` (Docker's DNS) or your DNS server next to the proxy_pass, or send to an `upstream` block".into(),
+                vec![Label::primary(r.hop.target_span, "needs DNS at run time")],
+            ));
         }
     }
     for g in &stack.groups {

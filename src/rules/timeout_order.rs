@@ -27,7 +27,11 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         };
         let read = &e.route.hop.read_timeout;
         let Some(r) = read.ms else { continue };
+        // An app server that runs as long as the proxy waits may still be cut off by it; a proxy
+        // behind a proxy answers 504 itself when its own timer fires, so only a strictly shorter
+        // outer timeout loses a response.
         let too_short = match work.ms {
+            Some(w) if e.callee.role == crate::graph::Role::Proxy => r < w,
             Some(w) => r <= w,
             None => true,
         };
