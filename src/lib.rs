@@ -12,6 +12,7 @@ pub mod diag;
 pub mod discover;
 pub mod duration;
 pub mod engine;
+pub mod envoy;
 pub mod graph;
 pub mod gunicorn;
 pub mod launch;
