@@ -78,6 +78,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             },
         });
     }
+    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
+    errors.extend(errs);
+    crate::envoy::model::add(&envoys, &mut b);
     let stack = b.link();
     let findings = crate::rules::run(&stack);
 

@@ -32,6 +32,8 @@ pub struct Node {
     pub span: Span,
     /// The scalar was quoted (`"15"` is a string even though it reads as a number).
     pub quoted: bool,
+    /// A flow collection (`{...}`, `[...]`, all of JSON): its span is exact, brackets included.
+    pub flow: bool,
 }
 
 /// A malformed document: the message and the local byte offset it points at.
@@ -97,6 +99,7 @@ pub fn parse(file: &SourceFile) -> Result<Node, SyntaxError> {
             value: Value::Null,
             span: file.span(0, 0),
             quoted: false,
+            flow: false,
         },
     })
 }
@@ -159,10 +162,13 @@ impl Conv<'_> {
             let t = self.file.slice(span);
             quoted = t.starts_with('"') || t.starts_with('\'');
         }
+        let flow = matches!(value, Value::Map(_) | Value::Seq(_))
+            && matches!(self.file.slice(span).chars().next(), Some('{' | '['));
         Node {
             value,
             span,
             quoted,
+            flow,
         }
     }
 }
