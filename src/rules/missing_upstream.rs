@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["nginx"],
+    components: &["nginx", "envoy"],
     summary: "a proxy_pass / *_pass target names an upstream that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,
@@ -19,9 +19,15 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for r in &stack.routes {
         if let HopTarget::Missing { name, why } = &r.hop.target {
             let server = &stack.servers[r.server];
-            let help = format!(
-                "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
-            );
+            let help = match server.component {
+                crate::graph::Component::Nginx => format!(
+                    "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
+                ),
+                other => format!(
+                    "define `{name}` among the {} config's upstream groups, or fix the name",
+                    other.as_str()
+                ),
+            };
             out.push(rule.finding(
                 format!(
                     "{} `{}` in {} goes to `{name}`, which is not defined",
@@ -56,9 +62,18 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     }
     for g in &stack.groups {
         if g.targets.is_empty() {
+            let help = match g.component {
+                crate::graph::Component::Nginx => {
+                    "add at least one `server HOST:PORT;` to the group".into()
+                }
+                other => format!(
+                    "give the {} group at least one target address",
+                    other.as_str()
+                ),
+            };
             out.push(rule.finding(
                 format!("upstream `{}` has no servers", g.name),
-                "add at least one `server HOST:PORT;` to the group".into(),
+                help,
                 vec![Label::primary(g.span, "empty group")],
             ));
         }
