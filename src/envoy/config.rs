@@ -378,10 +378,12 @@ impl Reader {
         .iter()
         .find_map(|key| a.entry(key))
         {
-            Action::Dynamic {
-                text: format!("{}: {}", k.text, v.text().unwrap_or_else(|| "{...}".into())),
-                pair: pair(k, v),
-            }
+            // A plugin's whole config is no place for a label: point at its key.
+            let (text, pair) = match v.text() {
+                Some(t) => (format!("{}: {t}", k.text), pair(k, v)),
+                None => (format!("{}: {{...}}", k.text), k.span),
+            };
+            Action::Dynamic { text, pair }
         } else {
             Action::Local
         };
