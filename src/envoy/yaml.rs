@@ -162,8 +162,18 @@ impl Conv<'_> {
             let t = self.file.slice(span);
             quoted = t.starts_with('"') || t.starts_with('\'');
         }
-        let flow = matches!(value, Value::Map(_) | Value::Seq(_))
-            && matches!(self.file.slice(span).chars().next(), Some('{' | '['));
+        let open = self.file.slice(span).chars().next();
+        let flow =
+            matches!(value, Value::Map(_) | Value::Seq(_)) && matches!(open, Some('{' | '['));
+        let mut span = span;
+        if flow {
+            // saphyr ends a flow collection where its closing bracket starts: take the bracket.
+            let close = if open == Some('{') { '}' } else { ']' };
+            let end = self.file.local(span.end);
+            if self.file.text[end..].starts_with(close) {
+                span.end += 1;
+            }
+        }
         Node {
             value,
             span,
@@ -347,5 +357,31 @@ mod json_corners {
             parse_str("{\"big\": 123456789012345678901234, \"e\": 1e3, \"neg\": -0.5}").unwrap();
         assert!(n.get("big").is_some());
         assert_eq!(n.get("e").unwrap().value, Value::Float(1000.0));
+    }
+}
+
+#[cfg(test)]
+mod flow_spans {
+    use super::*;
+    use crate::source::SourceMapBuilder;
+    use std::path::Path;
+
+    #[test]
+    fn flow_collections_include_their_closing_bracket() {
+        let b = SourceMapBuilder::new();
+        let f = b.add(
+            Path::new("x"),
+            "x".into(),
+            b"a: {b: {c: 1}, d: [1, [2]], e: {}}\nf:\n  g: [x]\n".to_vec(),
+        );
+        let n = parse(&f).unwrap();
+        assert_eq!(
+            f.slice(n.get("a").unwrap().span),
+            "{b: {c: 1}, d: [1, [2]], e: {}}"
+        );
+        assert_eq!(f.slice(n.at(&["a", "b"]).unwrap().span), "{c: 1}");
+        assert_eq!(f.slice(n.at(&["a", "d"]).unwrap().span), "[1, [2]]");
+        assert_eq!(f.slice(n.at(&["a", "e"]).unwrap().span), "{}");
+        assert_eq!(f.slice(n.at(&["f", "g"]).unwrap().span), "[x]");
     }
 }
