@@ -8,7 +8,7 @@
 use super::config::{Action, ClusterCfg, Hcm, ListenerCfg, RouteCfg, Routes, Setting};
 use super::defaults;
 use super::Instance;
-use crate::duration::Timeout;
+use crate::duration::{fmt_ms, Timeout};
 use crate::graph::addr::edit_distance;
 use crate::graph::{
     Component, Group, Hop, HopTarget, KeepAlive, Pool, Protocol, Role, Route, Server, StackBuilder,
@@ -191,6 +191,15 @@ fn route(
     let mut name = format!("route {}", r.matcher);
     if !r.vhost.is_empty() {
         name.push_str(&format!(" (virtual host {})", r.vhost));
+    }
+    if let Some(n) = r.num_retries {
+        let per_try = match &r.per_try_timeout {
+            Some(Setting { ms: Some(ms), .. }) => format!(", {} per try", fmt_ms(Some(*ms))),
+            _ => String::new(),
+        };
+        b.stack.servers[sid].notes.push(format!(
+            "{name}: up to {n} retries{per_try}, all within the route timeout ({read})"
+        ));
     }
     let targets: Vec<(String, Span, Span, String)> = match &r.action {
         Action::Cluster {
