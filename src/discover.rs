@@ -22,6 +22,8 @@ pub enum Kind {
     Compose,
     /// `.env` files.
     DotEnv,
+    /// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
+    Envoy,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Dockerfile => "dockerfile",
             Kind::Compose => "compose",
             Kind::DotEnv => "dotenv",
+            Kind::Envoy => "envoy",
         }
     }
 }
@@ -178,6 +181,15 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available") || parent.starts_with("sites-");
     if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
         return Some(Kind::Nginx);
+    }
+    let yaml_or_json = lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json");
+    if yaml_or_json {
+        let text = head()?;
+        // `envoy.yaml` by name (so a broken one is reported, not skipped) unless it is a
+        // Kubernetes manifest or a compose file; any other YAML/JSON by its top-level keys.
+        let named = matches!(lower.as_str(), "envoy.yaml" | "envoy.yml" | "envoy.json");
+        let envoy = if named { !crate::envoy::looks_foreign(&text) } else { crate::envoy::looks_like_envoy(&text) };
+        return envoy.then_some(Kind::Envoy);
     }
     // Extension-less files in an `nginx/` directory (fastcgi_params, mime.types-like snippets)
     // only when their content says so.

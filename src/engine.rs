@@ -114,6 +114,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             },
         });
     }
+    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
+    errors.extend(errs);
+    crate::envoy::model::add(&envoys, &mut b);
     crate::gunicorn::model::add(&gunicorns, &mut b);
     for g in &gunicorns {
         for (span, message) in &g.invalid {

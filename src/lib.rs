@@ -14,6 +14,7 @@ pub mod discover;
 pub mod duration;
 pub mod edge;
 pub mod engine;
+pub mod envoy;
 pub mod graph;
 pub mod gunicorn;
 pub mod launch;

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["nginx"],
+    components: &["nginx", "envoy"],
     summary: "a proxy_pass / *_pass target names an upstream that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,
@@ -23,9 +23,12 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                 Some((w, s)) => (w.to_string(), format!("did you mean {}? otherwise ", s.trim_end_matches('?'))),
                 None => (why.clone(), String::new()),
             };
-            let help = format!(
-                "{suggestion}define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
-            );
+            let help = match server.component {
+                crate::graph::Component::Nginx => format!(
+                    "{suggestion}define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
+                ),
+                other => format!("{suggestion}define `{name}` among the {} config's upstream groups, or fix the name", other.as_str()),
+            };
             out.push(rule.finding(
                 format!("{} in {} sends to `{name}`, which is not defined: {why}", r.name, server.component.as_str()),
                 help,
@@ -42,9 +45,13 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     }
     for g in &stack.groups {
         if g.targets.is_empty() {
+            let help = match g.component {
+                crate::graph::Component::Nginx => "add at least one `server HOST:PORT;` to the group".into(),
+                other => format!("give the {} group at least one target address", other.as_str()),
+            };
             out.push(rule.finding(
                 format!("upstream `{}` has no servers", g.name),
-                "add at least one `server HOST:PORT;` to the group".into(),
+                help,
                 vec![Label::primary(g.span, "empty group")],
             ));
         }
