@@ -138,7 +138,7 @@ pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
     stack.servers.push(Server {
         component: Component::Edge,
         role: Role::Edge,
-        name: format!("{} (stacklint.toml)", p.title),
+        name: p.title.to_string(),
         span,
         listeners: Vec::new(),
         work_timeout: None,
@@ -152,7 +152,7 @@ pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
         target.reaches = vec![li];
         stack.routes.push(Route {
             server: sid,
-            name: format!("{} -> {}", p.title, l.endpoint),
+            name: format!("{} (stacklint.toml)", p.title),
             span,
             hop: Hop {
                 protocol: Protocol::Http,

@@ -89,6 +89,17 @@ pub struct Server {
     pub notes: Vec<String>,
 }
 
+impl Server {
+    /// How messages name this server: the component (`nginx`), or the provider for an edge
+    /// declared in stacklint.toml (`Cloudflare`).
+    pub fn who(&self) -> &str {
+        match self.component {
+            Component::Edge => &self.name,
+            c => c.as_str(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Listener {
     pub server: ServerId,

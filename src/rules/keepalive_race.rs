@@ -43,8 +43,8 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         }
         seen.push(key);
-        let caller = e.caller.component.as_str();
-        let callee = e.callee.component.as_str();
+        let caller = e.caller.who();
+        let callee = e.callee.who();
         let message = format!(
             "{caller} keeps idle upstream connections for {} but {callee} closes them after {}: a request sent on a connection {callee} is closing fails with a 502",
             fmt_ms(pool.idle.ms),

@@ -29,8 +29,20 @@ pub struct Rule {
 
 impl Rule {
     /// A finding of this rule at its default severity.
+    /// Labels on the same span are merged into one (an edge declared on one line of
+    /// stacklint.toml is at once the pool, its timeout and the caller).
     pub fn finding(&self, message: String, help: String, labels: Vec<Label>) -> Finding {
-        Finding { code: self.code, name: self.name, severity: self.severity, message, help, labels }
+        let mut merged: Vec<Label> = Vec::with_capacity(labels.len());
+        for l in labels {
+            match merged.iter_mut().find(|m| m.span == l.span) {
+                Some(m) => {
+                    m.message = format!("{}; {}", m.message, l.message);
+                    m.primary |= l.primary;
+                }
+                None => merged.push(l),
+            }
+        }
+        Finding { code: self.code, name: self.name, severity: self.severity, message, help, labels: merged }
     }
 }
 

@@ -45,16 +45,17 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         }
         seen.push(key);
-        let caller = e.caller.component.as_str();
-        let callee = e.callee.component.as_str();
+        let caller = e.caller.who();
+        let callee = e.callee.who();
         let w = fmt_ms(work.ms);
+        let w_role = if e.callee.role == crate::graph::Role::Proxy { "waits up to" } else { "lets a request run for" };
         let message = match work.ms {
             Some(_) => format!(
-                "{caller} gives up after {} but {callee} lets a request run for {w}: requests between the two get a 504 while {callee} keeps working",
+                "{caller} gives up after {} but {callee} {w_role} {w}: requests between the two get a 504 from {caller} while {callee} keeps working",
                 fmt_ms(read.ms)
             ),
             None => format!(
-                "{caller} gives up after {} but {callee} has no processing timeout: slow requests get a 504 while {callee} keeps working",
+                "{caller} gives up after {} but {callee} has no processing timeout: slow requests get a 504 from {caller} while {callee} keeps working",
                 fmt_ms(read.ms)
             ),
         };
@@ -66,7 +67,14 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             _ => {}
         }
         let callee_span = work.origin.span().unwrap_or(e.callee.span);
-        labels.push(Label::secondary(callee_span, format!("{callee} processing timeout: {}", work.describe())));
+        labels.push(Label::secondary(
+            callee_span,
+            if e.callee.role == crate::graph::Role::Proxy {
+                format!("{callee} waits up to {} for its upstream", work.describe())
+            } else {
+                format!("{callee} processing timeout: {}", work.describe())
+            },
+        ));
         let read_note = if read.origin.is_default() { format!(" ({})", read.describe()) } else { String::new() };
         let suggested = work.ms.map(|w| fmt_ms(Some(w + w / 10 + 5_000))).unwrap_or_else(|| "a bound".into());
         let help = format!(
