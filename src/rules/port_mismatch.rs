@@ -86,12 +86,17 @@ fn check_target(
         _ => "port",
     };
     let message = format!(
-        "{} sends to {}, but nothing in the tree listens there; {} `{}` listens on {}: every request gets a 502 (connection refused)",
-        stack.servers[caller].component.as_str(),
+        "{} sends to {}, but nothing in the tree listens there; {} `{}` listens on {}: every request gets a 502 ({})",
+        stack.servers[caller].who(),
         t.endpoint,
         s.component.as_str(),
         s.name,
-        l.endpoint
+        l.endpoint,
+        if what == "socket" {
+            "connect() failed (2: No such file or directory)"
+        } else {
+            "connect() failed (111: Connection refused)"
+        }
     );
     let bound = if l.is_default {
         format!("{} listens on {} (its default: nothing set)", s.component.as_str(), l.endpoint)
