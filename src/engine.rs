@@ -4,6 +4,7 @@
 use crate::diag::{Finding, LoadError};
 use crate::discover::{self, Kind};
 use crate::graph::{Component, Problem, ProblemKind, Stack, StackBuilder};
+use crate::haproxy;
 use crate::nginx;
 use crate::source::SourceMap;
 use std::collections::HashSet;
@@ -54,6 +55,8 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let nginx_files = of(Kind::Nginx);
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
+    let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
+    errors.extend(errs);
 
     let mut b = StackBuilder::new();
     let known_hosts: HashSet<String> = HashSet::new();
@@ -62,6 +65,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
         known_hosts,
     };
     nginx::model::add(&tree, &nopts, &mut b);
+    haproxy::model::add(&haproxy_cfg, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,

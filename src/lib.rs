@@ -14,6 +14,7 @@ pub mod duration;
 pub mod engine;
 pub mod graph;
 pub mod gunicorn;
+pub mod haproxy;
 pub mod launch;
 pub mod nginx;
 pub mod report;

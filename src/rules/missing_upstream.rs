@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["nginx"],
+    components: &["nginx", "haproxy"],
     summary: "a proxy_pass / *_pass target names an upstream that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,
@@ -19,9 +19,14 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for r in &stack.routes {
         if let HopTarget::Missing { name, why } = &r.hop.target {
             let server = &stack.servers[r.server];
-            let help = format!(
-                "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
-            );
+            let help = match server.component {
+                crate::graph::Component::Haproxy => format!(
+                    "define `backend {name}` with at least one `server NAME HOST:PORT`, or fix the name"
+                ),
+                _ => format!(
+                    "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
+                ),
+            };
             out.push(rule.finding(
                 format!(
                     "{} `{}` in {} goes to `{name}`, which is not defined",
@@ -57,8 +62,16 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for g in &stack.groups {
         if g.targets.is_empty() {
             out.push(rule.finding(
-                format!("upstream `{}` has no servers", g.name),
-                "add at least one `server HOST:PORT;` to the group".into(),
+                format!(
+                    "{} `{}` has no servers: every request sent to it fails (HAProxy answers 503, nginx 502)",
+                    if g.component == crate::graph::Component::Haproxy { "backend" } else { "upstream" },
+                    g.name
+                ),
+                if g.component == crate::graph::Component::Haproxy {
+                    "add at least one `server NAME HOST:PORT` to the backend".into()
+                } else {
+                    "add at least one `server HOST:PORT;` to the group".into()
+                },
                 vec![Label::primary(g.span, "empty group")],
             ));
         }
