@@ -139,6 +139,19 @@ impl<'a> Settings<'a> {
         (t.ms > 0).then_some((s, t.ms))
     }
 
+    /// Is a timeout in force? Unset or `0` is not; a value HAProxy rejects, or one only known at
+    /// run time (`"${T}"`), counts as set (the first has its own finding).
+    fn has_timeout(&self, name: &str) -> bool {
+        let Some(s) = self.timeouts.get(name) else {
+            return false;
+        };
+        match s.line.words.get(2) {
+            Some(v) if v.unresolved => true,
+            Some(v) => parse_time(&v.value).map_or(true, |t| t.ms > 0),
+            None => false,
+        }
+    }
+
     /// The effective timeout as the graph holds it.
     fn effective(&self, name: &str, default: &'static DefaultFact) -> Timeout {
         match self.timeout(name) {
@@ -888,14 +901,14 @@ impl<'a> Model<'a> {
                 continue;
             }
             let mut missing = Vec::new();
-            if k.is_frontend() && st.timeout("client").is_none() {
+            if k.is_frontend() && !st.has_timeout("client") {
                 missing.push("client");
             }
             if k.is_backend() {
-                if st.timeout("connect").is_none() {
+                if !st.has_timeout("connect") {
                     missing.push("connect");
                 }
-                if st.timeout("server").is_none() {
+                if !st.has_timeout("server") {
                     missing.push("server");
                 }
             }

@@ -384,7 +384,7 @@ fn section_names(kind: SectionKind, l: &Line) -> (Option<Arg>, Option<Arg>) {
 }
 
 /// Does this text look like an HAProxy config (for `*.cfg` files whose name says nothing)? True
-/// when a line starts with `global`, `defaults`, `frontend`, `backend` or `listen` as a whole word
+/// when a line starts with a section keyword (`global`, `defaults`, `frontend`, `peers`, ...)
 /// and the file has no nginx-style `{ ... ;` blocks on those lines.
 pub fn looks_like_haproxy(text: &str) -> bool {
     let mut proxies = 0;
@@ -394,10 +394,8 @@ pub fn looks_like_haproxy(text: &str) -> bool {
             continue;
         }
         let kw = t.split_ascii_whitespace().next().unwrap_or("");
-        if matches!(
-            kw,
-            "global" | "defaults" | "frontend" | "backend" | "listen"
-        ) && !t.ends_with('{')
+        if super::ast::SECTION_KEYWORDS.contains(&kw)
+            && !t.ends_with('{')
             && !t.ends_with(';')
             && !t.contains('=')
         {
