@@ -371,6 +371,14 @@ impl<'a> Model<'a> {
                 Some(p) if p.len() == 1 && !unknown_port_to.contains(&be) => p.first().copied(),
                 _ => None,
             };
+            // A check port can come from `port N` on the server, a `default-server`, or a
+            // `tcp-check connect port N` / `http-check connect port N` rule.
+            let check_port = self.secs[be]
+                .s
+                .lines
+                .iter()
+                .chain(self.settings[be].default_server.iter().copied())
+                .any(|l| l.words.iter().any(|w| w.value == "port"));
             let mut resolves = false;
             let mut targets = Vec::new();
             for sv in &servers {
@@ -397,6 +405,19 @@ impl<'a> Model<'a> {
                         host,
                         port: Port::None,
                     } => match client_port {
+                        _ if flags.iter().any(|f| f == "check") && !check_port => {
+                            b.add_problem(Problem {
+                                kind: ProblemKind::InvalidValue,
+                                component: Component::Haproxy,
+                                span: sv.addr_arg.span,
+                                message: format!(
+                                    "server `{}` has no port and `check` has none either: HAProxy refuses to start (\"has neither service port nor check port\")",
+                                    sv.line.arg(0).unwrap_or("")
+                                ),
+                                help: "write the port on the address (`10.0.0.1:8000`), or give checks one with `port 8000`".into(),
+                            });
+                            Endpoint::Fd(format!("{host}:<client port>"))
+                        }
                         Some(p) => {
                             flags.push(format!("no port: uses the frontend's bind port {p}"));
                             Endpoint::tcp(host.clone(), p)

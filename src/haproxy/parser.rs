@@ -139,7 +139,11 @@ fn word(source: &SourceFile, w: Pair<'_>) -> Arg {
                 quoted = true;
                 for p in piece.into_inner() {
                     match p.as_rule() {
-                        Rule::dq_plain | Rule::dollar => value.push_str(p.as_str()),
+                        Rule::dq_plain => value.push_str(p.as_str()),
+                        Rule::env_bare => {
+                            unresolved = true;
+                            value.push_str(p.as_str());
+                        }
                         Rule::env => {
                             let mut name = "";
                             let mut default = None;
@@ -237,6 +241,16 @@ fn diagnose(line: &str) -> (usize, String) {
                     )
                 }
             }
+        } else if c == b'$'
+            && dq
+            && !b
+                .get(i + 1)
+                .is_some_and(|&n| n == b'{' || n == b'_' || n.is_ascii_alphabetic())
+        {
+            return (
+                i,
+                "forbidden first char in environment variable name (inside double quotes, `$` starts a variable: write `\\$` for a dollar sign)".into(),
+            );
         } else if c == b'#' && !sq && !dq {
             break;
         }
@@ -469,6 +483,9 @@ mod tests {
         assert_eq!((e[0].0, e[1].0), (2, 3));
         assert!(e[0].1.contains("unmatched quote"));
         assert_eq!(line_of("global\n x \"${A\"\n")[0].0, 2);
+        assert!(line_of("global\n x \"a$5\"\n")[0]
+            .1
+            .contains("forbidden first char"));
         assert_eq!(line_of("global\n\n x a\\xZ1\n")[0].0, 3);
         assert_eq!(line_of("foo\n")[0].0, 1);
         assert_eq!(line_of("global\n.endif\n")[0].0, 2);
