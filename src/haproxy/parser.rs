@@ -64,40 +64,41 @@ pub fn parse(source: Arc<SourceFile>) -> (File, Vec<LoadError>) {
         messages: Vec::new(),
         comments: Vec::new(),
     };
-    let pairs = match HaproxyParser::parse(Rule::file, parse_text) {
-        Ok(mut p) => p.next().map(|f| f.into_inner()),
-        Err(e) => {
-            // The grammar accepts any text; this is a safety net.
-            let pos = match e.location {
-                pest::error::InputLocation::Pos(p) => p,
-                pest::error::InputLocation::Span((s, _)) => s,
-            };
-            errors.push(err(
-                pos,
-                format!("cannot parse this HAProxy file: {}", e.variant.message()),
-            ));
-            return (file, errors);
-        }
-    };
     let mut sb = Sectioner::new(&source);
-    for line in pairs.into_iter().flatten() {
-        if line.as_rule() != Rule::line {
+    let mut offset = 0usize;
+    for (i, text_line) in parse_text.split('\n').enumerate() {
+        let base = offset;
+        offset += text_line.len() + 1;
+        let lno = i + 1;
+        if nul_lines.contains(&lno) || text_line.trim_start_matches([' ', '\t']).is_empty() {
             continue;
         }
-        let lno = source.line_col(line.as_span().start()).line;
-        if nul_lines.contains(&lno) {
-            continue;
-        }
-        for part in line.into_inner() {
+        let line = match HaproxyParser::parse(Rule::one_line, text_line) {
+            Ok(mut p) => p.next().and_then(|l| l.into_inner().next()),
+            Err(e) => {
+                // The grammar accepts any line; this is a safety net.
+                let pos = match e.location {
+                    pest::error::InputLocation::Pos(p) => p,
+                    pest::error::InputLocation::Span((s, _)) => s,
+                };
+                errors.push(err(
+                    base + pos,
+                    format!("cannot parse this line: {}", e.variant.message()),
+                ));
+                continue;
+            }
+        };
+        for part in line.into_iter().flat_map(|l| l.into_inner()) {
             match part.as_rule() {
                 Rule::good => {
                     let mut words = Vec::new();
                     for w in part.into_inner() {
                         match w.as_rule() {
-                            Rule::word => words.push(word(&source, w)),
+                            Rule::word => words.push(word(&source, base, w)),
                             Rule::comment => {
                                 let s = w.as_span();
-                                file.comments.push(source.span(s.start(), s.end()));
+                                file.comments
+                                    .push(source.span(base + s.start(), base + s.end()));
                             }
                             _ => {}
                         }
@@ -107,10 +108,8 @@ pub fn parse(source: Arc<SourceFile>) -> (File, Vec<LoadError>) {
                     }
                 }
                 Rule::bad => {
-                    let s = part.as_span();
-                    let line_start = text[..s.start()].rfind('\n').map(|i| i + 1).unwrap_or(0);
-                    let (pos, msg) = diagnose(&parse_text[line_start..s.end()]);
-                    errors.push(err(line_start + pos, msg));
+                    let (pos, msg) = diagnose(text_line);
+                    errors.push(err(base + pos, msg));
                 }
                 _ => {}
             }
@@ -121,7 +120,7 @@ pub fn parse(source: Arc<SourceFile>) -> (File, Vec<LoadError>) {
 }
 
 /// Builds the value of a word from its pieces.
-fn word(source: &SourceFile, w: Pair<'_>) -> Arg {
+fn word(source: &SourceFile, base: usize, w: Pair<'_>) -> Arg {
     let span = w.as_span();
     let mut value = String::new();
     let mut quoted = false;
@@ -175,7 +174,7 @@ fn word(source: &SourceFile, w: Pair<'_>) -> Arg {
     }
     Arg {
         value,
-        span: source.span(span.start(), span.end()),
+        span: source.span(base + span.start(), base + span.end()),
         quoted,
         unresolved,
     }
