@@ -12,6 +12,8 @@ use std::sync::Arc;
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Nginx,
+    /// `haproxy.cfg`, `*.cfg` files with HAProxy sections, files in `haproxy/` or `haproxy.d/`.
+    Haproxy,
     /// `gunicorn.conf.py`, `gunicorn*.py` config files.
     Gunicorn,
     /// A systemd unit (`*.service`): `ExecStart=` and `Environment=` may hold a server command line.
@@ -30,6 +32,7 @@ impl Kind {
     pub fn as_str(&self) -> &'static str {
         match self {
             Kind::Nginx => "nginx",
+            Kind::Haproxy => "haproxy",
             Kind::Gunicorn => "gunicorn",
             Kind::Systemd => "systemd",
             Kind::Procfile => "procfile",
@@ -175,6 +178,19 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     }
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
+    }
+    if lower == "haproxy.cfg" {
+        return Some(Kind::Haproxy);
+    }
+    if matches!(parent, "haproxy" | "haproxy.d") && lower.ends_with(".cfg") {
+        return Some(Kind::Haproxy);
+    }
+    if lower.ends_with(".cfg")
+        || (matches!(parent, "haproxy" | "haproxy.d") && !lower.contains('.'))
+        || (lower.starts_with("haproxy") && lower.ends_with(".conf"))
+    {
+        let text = head()?;
+        return crate::haproxy::looks_like_haproxy(&text).then_some(Kind::Haproxy);
     }
     let not_config =
         ["license", "readme", "copying", "changelog", "notice", "authors"].iter().any(|p| lower.starts_with(p));

@@ -5,6 +5,7 @@ use crate::config::{self, Config};
 use crate::diag::{Finding, LoadError};
 use crate::discover::{self, Ctx, Kind};
 use crate::graph::{Component, Endpoint, HopTarget, Host, Problem, ProblemKind, Stack, StackBuilder};
+use crate::haproxy;
 use crate::nginx;
 use crate::source::SourceMap;
 use std::collections::HashSet;
@@ -81,6 +82,8 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let nginx_files = of(Kind::Nginx);
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
+    let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
+    errors.extend(errs);
 
     let (compose, errs) = crate::compose::load(&ctx, &found);
     errors.extend(errs);
@@ -95,6 +98,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
     let nopts = nginx::model::Options { version: nginx_version, known_hosts };
     nginx::model::add(&tree, &nopts, &mut b);
+    haproxy::model::add(&haproxy_cfg, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,

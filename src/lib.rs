@@ -17,6 +17,7 @@ pub mod engine;
 pub mod envoy;
 pub mod graph;
 pub mod gunicorn;
+pub mod haproxy;
 pub mod launch;
 pub mod nginx;
 pub mod report;

@@ -239,6 +239,13 @@ pub enum ProblemKind {
     MissingInclude,
     /// A value the component rejects at start-up (`timeout = "30s"` in gunicorn, `1.5s` in nginx).
     InvalidValue,
+    /// A value the component accepts but almost certainly reads differently from what was meant:
+    /// a unit-less number in milliseconds (`timeout server 30` = 30 ms), a compound value cut
+    /// short (`1m30s` read as 1 min).
+    SuspiciousUnit,
+    /// A proxy with no limit on how long it waits for a client or a server (HAProxy without
+    /// `timeout client`/`connect`/`server`).
+    MissingTimeout,
 }
 
 /// A single-component problem found while building the graph; rules turn these into findings.

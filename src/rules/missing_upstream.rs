@@ -2,17 +2,31 @@
 
 use super::Rule;
 use crate::diag::{Finding, Label, Severity};
-use crate::graph::{HopTarget, Stack};
+use crate::graph::{Component, HopTarget, Stack};
 
 pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["nginx", "envoy"],
-    summary: "a proxy_pass / *_pass target names an upstream that does not exist",
+    components: &["haproxy", "envoy", "nginx"],
+    summary: "a route sends to an upstream group (nginx upstream, HAProxy backend, Envoy cluster) that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,
 };
+
+/// What a component calls its upstream groups, and how to define one.
+fn group_word(c: Component, name: &str) -> (&'static str, String) {
+    match c {
+        Component::Haproxy => ("backend", format!("define `backend {name}` with at least one `server NAME HOST:PORT`")),
+        Component::Envoy => ("cluster", format!("define a cluster named `{name}` under `static_resources.clusters`")),
+        _ => (
+            "upstream",
+            format!(
+                "define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
+            ),
+        ),
+    }
+}
 
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -23,15 +37,10 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                 Some((w, s)) => (w.to_string(), format!("did you mean {}? otherwise ", s.trim_end_matches('?'))),
                 None => (why.clone(), String::new()),
             };
-            let help = match server.component {
-                crate::graph::Component::Nginx => format!(
-                    "{suggestion}define `upstream {name} {{ server HOST:PORT; }}` in the http block, or write the address with its port (`http://127.0.0.1:8000`)"
-                ),
-                other => format!("{suggestion}define `{name}` among the {} config's upstream groups, or fix the name", other.as_str()),
-            };
+            let (_, define) = group_word(server.component, name);
             out.push(rule.finding(
-                format!("{} in {} sends to `{name}`, which is not defined: {why}", r.name, server.component.as_str()),
-                help,
+                format!("{} in {} sends to `{name}`, which is not defined: {why}", r.name, server.who()),
+                format!("{suggestion}{define}"),
                 vec![Label::primary(r.hop.target_span, format!("`{name}` is not defined"))],
             ));
         }
@@ -45,13 +54,15 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     }
     for g in &stack.groups {
         if g.targets.is_empty() {
-            let help = match g.component {
-                crate::graph::Component::Nginx => "add at least one `server HOST:PORT;` to the group".into(),
-                other => format!("give the {} group at least one target address", other.as_str()),
+            let (word, _) = group_word(g.component, &g.name);
+            let status = match g.component {
+                Component::Haproxy => "HAProxy answers 503",
+                Component::Envoy => "Envoy answers 503 (no healthy upstream)",
+                _ => "nginx answers 502",
             };
             out.push(rule.finding(
-                format!("upstream `{}` has no servers", g.name),
-                help,
+                format!("{word} `{}` has no servers: every request sent to it fails ({status})", g.name),
+                format!("give {word} `{}` at least one target address", g.name),
                 vec![Label::primary(g.span, "empty group")],
             ));
         }

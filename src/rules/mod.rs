@@ -7,8 +7,10 @@
 mod invalid_value;
 mod keepalive_race;
 mod missing_include;
+mod missing_timeout;
 mod missing_upstream;
 mod port_mismatch;
+mod suspicious_unit;
 mod timeout_order;
 
 use crate::diag::{Finding, Label, Severity};
@@ -54,6 +56,8 @@ pub static RULES: &[&Rule] = &[
     &port_mismatch::RULE,
     &missing_include::RULE,
     &invalid_value::RULE,
+    &suspicious_unit::RULE,
+    &missing_timeout::RULE,
 ];
 
 /// Looks a rule up by code (`SL101`) or name (`timeout-order`), case-insensitively.

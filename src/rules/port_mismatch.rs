@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL302",
     name: "port-mismatch",
     severity: Severity::Error,
-    components: &["nginx", "envoy", "gunicorn"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn"],
     summary: "a proxy target reaches no listener, but an app server in the tree listens nearby",
     doc: include_str!("../../rules/SL302-port-mismatch.md"),
     check,
@@ -45,6 +45,9 @@ fn check_target(
     // Candidates: app servers (and servers of other components) that the target was evidently
     // meant for: same host, other port; or another socket path.
     let caller_component = stack.servers[caller].component;
+    // A proxy that sends to the caller sits in front of it: never the caller's intended target.
+    let in_front: std::collections::HashSet<usize> =
+        stack.edges().into_iter().filter(|e| e.listener.server == caller).map(|e| e.route.server).collect();
     // Prefer listeners that no other target reaches (an orphaned app server is the likeliest
     // intended target), then the closest port or socket path.
     let reached: std::collections::HashSet<usize> = stack
@@ -60,7 +63,11 @@ fn check_target(
     let mut best: Option<((bool, usize), usize)> = None; // (score, listener)
     for (i, l) in stack.listeners.iter().enumerate() {
         let s = &stack.servers[l.server];
-        if l.server == caller || !(s.role == Role::App || s.component != caller_component) {
+        if l.server == caller
+            || in_front.contains(&l.server)
+            || s.role == Role::Edge
+            || !(s.role == Role::App || s.component != caller_component)
+        {
             continue;
         }
         if !same_host(&t.endpoint, &l.endpoint, &s.aliases) {
