@@ -22,6 +22,10 @@ pub enum Kind {
     Compose,
     /// `.env` files.
     DotEnv,
+    /// `php-fpm.conf`, pool files (`php-fpm.d/*.conf`, `pool.d/*.conf`, `*.conf` with pool content).
+    PhpFpm,
+    /// `php.ini` and `conf.d/*.ini` under a php directory.
+    PhpIni,
 }
 
 impl Kind {
@@ -34,6 +38,8 @@ impl Kind {
             Kind::Dockerfile => "dockerfile",
             Kind::Compose => "compose",
             Kind::DotEnv => "dotenv",
+            Kind::PhpFpm => "php-fpm",
+            Kind::PhpIni => "php-ini",
         }
     }
 }
@@ -196,6 +202,29 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
+    // PHP: php.ini and its conf.d/*.ini; php-fpm.conf and pool files.
+    if lower == "php.ini" || (lower.ends_with(".ini") && parent == "conf.d" && under_php_dir(path))
+    {
+        return Some(Kind::PhpIni);
+    }
+    if (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
+        || (matches!(parent, "php-fpm.d" | "pool.d") && lower.ends_with(".conf"))
+    {
+        return Some(Kind::PhpFpm);
+    }
+    let mut head = Some(head);
+    let mut text: Option<Option<String>> = None;
+    let mut head_text = || {
+        text.get_or_insert_with(|| head.take().and_then(|h| h()))
+            .clone()
+    };
+    if lower.ends_with(".conf") {
+        if let Some(t) = head_text() {
+            if crate::phpfpm::looks_like_fpm(&t) && !crate::nginx::looks_like_nginx(&t) {
+                return Some(Kind::PhpFpm);
+            }
+        }
+    }
     let nginx_dir = matches!(
         parent,
         "conf.d" | "sites-enabled" | "sites-available" | "nginx"
@@ -204,12 +233,28 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
         return Some(Kind::Nginx);
     }
     if lower.ends_with(".conf") {
-        let text = head()?;
+        let text = head_text()?;
         if crate::nginx::looks_like_nginx(&text) {
             return Some(Kind::Nginx);
         }
     }
     None
+}
+
+/// Is some ancestor directory a PHP one (`php`, `php8.2`, `php-8.2`, `php82`)?
+fn under_php_dir(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|a| {
+        a.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.to_ascii_lowercase())
+            .is_some_and(|n| {
+                n == "php"
+                    || n.strip_prefix("php").is_some_and(|r| {
+                        r.trim_start_matches('-')
+                            .starts_with(|c: char| c.is_ascii_digit())
+                    })
+            })
+    })
 }
 
 /// Walks the roots and classifies every file. Unknown files are skipped silently.

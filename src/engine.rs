@@ -62,6 +62,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
         known_hosts,
     };
     nginx::model::add(&tree, &nopts, &mut b);
+    let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
+    errors.extend(errs);
+    crate::phpfpm::model::add(&fpm, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,
@@ -92,9 +95,10 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     // Files pulled in by includes are nginx files too, even when their names say nothing.
     for f in map.files() {
         if !f.builtin && !files.iter().any(|x| x.path == f.display) {
+            let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
             files.push(FileInfo {
                 path: f.display.clone(),
-                kind: Kind::Nginx,
+                kind: if from_fpm { Kind::PhpFpm } else { Kind::Nginx },
             });
         }
     }
