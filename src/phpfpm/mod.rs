@@ -81,12 +81,15 @@ pub struct Config {
 }
 
 /// Does this text look like a PHP-FPM config (for `*.conf` files whose name says nothing)?
-/// A `[section]` line and a `listen =` or `pm =` line.
+/// A `[global]` line, or a `[section]` line and a `listen =` or `pm =` line.
 pub fn looks_like_fpm(text: &str) -> bool {
     let mut section = false;
     let mut key = false;
     for line in text.lines() {
         let t = line.trim();
+        if t == "[global]" {
+            return true;
+        }
         if t.starts_with('[') && t.ends_with(']') && t.len() > 2 {
             section = true;
         }

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["nginx"],
+    components: &["nginx", "php-fpm"],
     summary: "a proxy_pass / *_pass target names an upstream that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,

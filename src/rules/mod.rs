@@ -10,6 +10,7 @@ mod missing_include;
 mod missing_upstream;
 mod port_mismatch;
 mod timeout_order;
+mod unbounded_worker;
 
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::Stack;
@@ -44,6 +45,7 @@ impl Rule {
 /// Every rule, in code order.
 pub static RULES: &[&Rule] = &[
     &timeout_order::RULE,
+    &unbounded_worker::RULE,
     &keepalive_race::RULE,
     &missing_upstream::RULE,
     &port_mismatch::RULE,

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     code: "SL101",
     name: "timeout-order",
     severity: Severity::Warning,
-    components: &["nginx", "gunicorn"],
+    components: &["nginx", "gunicorn", "php-fpm"],
     summary:
         "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
@@ -28,10 +28,9 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         };
         let read = &e.route.hop.read_timeout;
         let Some(r) = read.ms else { continue };
-        let too_short = match work.ms {
-            Some(w) => r <= w,
-            None => true,
-        };
+        // A callee with no limit at all is SL102 unbounded-worker's case.
+        let Some(w) = work.ms else { continue };
+        let too_short = r <= w;
         if !too_short {
             continue;
         }
