@@ -42,9 +42,13 @@ pub struct Common {
     /// Files or directories to lint.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// nginx version to assume for version-dependent defaults (upstream keep-alive, HTTP/1.1).
-    #[arg(long, value_name = "VERSION", default_value = "1.30.0", value_parser = parse_version)]
-    pub nginx_version: Version,
+    /// nginx version to assume for version-dependent defaults (upstream keep-alive, HTTP/1.1);
+    /// default: stacklint.toml `[versions] nginx`, else 1.30.0 (current stable).
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub nginx_version: Option<Version>,
+    /// Project file (default: stacklint.toml at the first PATH that has one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -94,9 +98,7 @@ fn parse_version(s: &str) -> Result<Version, String> {
 }
 
 fn options(c: &Common) -> Options {
-    Options {
-        nginx_version: c.nginx_version,
-    }
+    Options { nginx_version: c.nginx_version, config: c.config.clone() }
 }
 
 /// Runs the CLI; returns the exit code (0 clean, 1 findings, 2 errors).
@@ -125,10 +127,7 @@ pub fn main() -> i32 {
 
 /// The rule table printed by `stacklint rules`.
 pub fn rules_table() -> String {
-    let mut s = format!(
-        "{:<7} {:<18} {:<8} {:<20} {}\n",
-        "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY"
-    );
+    let mut s = format!("{:<7} {:<18} {:<8} {:<20} {}\n", "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY");
     for r in crate::rules::RULES {
         s.push_str(&format!(
             "{:<7} {:<18} {:<8} {:<20} {}\n",
@@ -154,25 +153,17 @@ fn lint(a: &LintArgs) -> i32 {
     let mut w = stdout.lock();
     match a.format {
         Format::Json => {
-            let _ = w.write_all(
-                report::json::render(&out.map, &out.findings, &out.errors, &out.files).as_bytes(),
-            );
+            let _ = w.write_all(report::json::render(&out.map, &out.findings, &out.errors, &out.files).as_bytes());
         }
         Format::Human => {
             let color = match a.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
+                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             };
             let text = report::human::render(&out.map, &out.findings, &out.errors, color);
             let _ = w.write_all(text.as_bytes());
-            let _ = writeln!(
-                w,
-                "{}",
-                report::human::summary(&out.findings, &out.errors, out.files.len())
-            );
+            let _ = writeln!(w, "{}", report::human::summary(&out.findings, &out.errors, out.files.len()));
         }
     }
     exit_code(&out.findings, !out.errors.is_empty(), a.fail_on)
@@ -202,10 +193,7 @@ fn graph(a: &GraphArgs) -> i32 {
             if out.errors.is_empty() {
                 0
             } else {
-                eprint!(
-                    "{}",
-                    report::human::render(&out.map, &[], &out.errors, false)
-                );
+                eprint!("{}", report::human::render(&out.map, &[], &out.errors, false));
                 2
             }
         }

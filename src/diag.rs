@@ -3,9 +3,7 @@
 
 use crate::source::Span;
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -30,9 +28,7 @@ impl std::str::FromStr for Severity {
             "info" => Ok(Severity::Info),
             "warning" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
-            _ => Err(format!(
-                "unknown severity `{s}` (expected info, warning or error)"
-            )),
+            _ => Err(format!("unknown severity `{s}` (expected info, warning or error)")),
         }
     }
 }
@@ -48,18 +44,10 @@ pub struct Label {
 
 impl Label {
     pub fn primary(span: Span, message: impl Into<String>) -> Label {
-        Label {
-            span,
-            message: message.into(),
-            primary: true,
-        }
+        Label { span, message: message.into(), primary: true }
     }
     pub fn secondary(span: Span, message: impl Into<String>) -> Label {
-        Label {
-            span,
-            message: message.into(),
-            primary: false,
-        }
+        Label { span, message: message.into(), primary: false }
     }
 }
 
@@ -77,12 +65,7 @@ pub struct Finding {
 impl Finding {
     /// Primary span, used for sorting and de-duplication.
     pub fn anchor(&self) -> Span {
-        self.labels
-            .iter()
-            .find(|l| l.primary)
-            .or(self.labels.first())
-            .map(|l| l.span)
-            .unwrap_or_default()
+        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span).unwrap_or_default()
     }
 }
 
@@ -100,20 +83,10 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn at(span: Span, file: impl Into<String>, message: impl Into<String>) -> LoadError {
-        LoadError {
-            span: Some(span),
-            file: file.into(),
-            message: message.into(),
-            help: None,
-        }
+        LoadError { span: Some(span), file: file.into(), message: message.into(), help: None }
     }
     pub fn file(file: impl Into<String>, message: impl Into<String>) -> LoadError {
-        LoadError {
-            span: None,
-            file: file.into(),
-            message: message.into(),
-            help: None,
-        }
+        LoadError { span: None, file: file.into(), message: message.into(), help: None }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> LoadError {
         self.help = Some(help.into());

@@ -22,6 +22,8 @@ pub enum Kind {
     Compose,
     /// `.env` files.
     DotEnv,
+    /// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
+    Envoy,
     /// `php-fpm.conf`, pool files (`php-fpm.d/*.conf`, `pool.d/*.conf`, `*.conf` with pool content).
     PhpFpm,
     /// `php.ini` and `conf.d/*.ini` under a php directory.
@@ -38,6 +40,7 @@ impl Kind {
             Kind::Dockerfile => "dockerfile",
             Kind::Compose => "compose",
             Kind::DotEnv => "dotenv",
+            Kind::Envoy => "envoy",
             Kind::PhpFpm => "php-fpm",
             Kind::PhpIni => "php-ini",
         }
@@ -78,9 +81,7 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 impl Ctx {
     /// Is this (canonical) path inside one of the roots?
     pub fn inside(&self, canonical: &Path) -> bool {
-        self.roots
-            .iter()
-            .any(|r| canonical.starts_with(&r.canonical))
+        self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
     }
 
     /// Display path: relative to the root given on the command line, joined to it as given.
@@ -102,9 +103,7 @@ impl Ctx {
     /// pull request must not pull the CI host's files into a log).
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        let canon = path
-            .canonicalize()
-            .map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        let canon = path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -115,19 +114,16 @@ impl Ctx {
             ));
         }
         let display = self.display(&canon);
-        let meta = std::fs::metadata(&canon)
-            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let meta =
+            std::fs::metadata(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(LoadError::file(
                 &display,
-                format!(
-                    "{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})",
-                    meta.len()
-                ),
+                format!("{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})", meta.len()),
             ));
         }
-        let bytes = std::fs::read(&canon)
-            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let bytes =
+            std::fs::read(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         Ok(self.map.add(&canon, display, bytes))
     }
 }
@@ -154,39 +150,23 @@ pub fn clean(p: &Path) -> PathBuf {
 
 /// Directories never worth walking.
 fn skip_dir(name: &str) -> bool {
-    matches!(
-        name,
-        ".git"
-            | "node_modules"
-            | "target"
-            | ".venv"
-            | "venv"
-            | "__pycache__"
-            | ".tox"
-            | ".mypy_cache"
-    )
+    matches!(name, ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".tox" | ".mypy_cache")
 }
 
 /// Classifies a file by its name, then (for ambiguous names) by its content.
 pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    let parent = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
+    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     if lower == "procfile" || lower.starts_with("procfile.") {
         return Some(Kind::Procfile);
     }
     if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
         return Some(Kind::Dockerfile);
     }
-    if matches!(
-        lower.as_str(),
-        "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml"
-    ) || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
-        && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
+    if matches!(lower.as_str(), "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml")
+        || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
+            && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     {
         return Some(Kind::Compose);
     }
@@ -202,9 +182,9 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
-    // PHP: php.ini and its conf.d/*.ini; php-fpm.conf and pool files.
-    if lower == "php.ini" || (lower.ends_with(".ini") && parent == "conf.d" && under_php_dir(path))
-    {
+    // PHP: php.ini and its conf.d/*.ini; php-fpm.conf and pool files (checked before the nginx
+    // directories: a pool file may sit in a `conf.d/`).
+    if lower == "php.ini" || (lower.ends_with(".ini") && parent == "conf.d" && under_php_dir(path)) {
         return Some(Kind::PhpIni);
     }
     if (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
@@ -214,26 +194,33 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     }
     let mut head = Some(head);
     let mut text: Option<Option<String>> = None;
-    let mut head_text = || {
-        text.get_or_insert_with(|| head.take().and_then(|h| h()))
-            .clone()
-    };
+    let mut head = || text.get_or_insert_with(|| head.take().and_then(|h| h())).clone();
     if lower.ends_with(".conf") {
-        if let Some(t) = head_text() {
+        if let Some(t) = head() {
             if crate::phpfpm::looks_like_fpm(&t) && !crate::nginx::looks_like_nginx(&t) {
                 return Some(Kind::PhpFpm);
             }
         }
     }
-    let nginx_dir = matches!(
-        parent,
-        "conf.d" | "sites-enabled" | "sites-available" | "nginx"
-    ) || parent.starts_with("sites-");
-    if nginx_dir && (lower.ends_with(".conf") || !lower.contains('.')) {
+    let not_config =
+        ["license", "readme", "copying", "changelog", "notice", "authors"].iter().any(|p| lower.starts_with(p));
+    let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available") || parent.starts_with("sites-");
+    if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
         return Some(Kind::Nginx);
     }
-    if lower.ends_with(".conf") {
-        let text = head_text()?;
+    let yaml_or_json = lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json");
+    if yaml_or_json {
+        let text = head()?;
+        // `envoy.yaml` by name (so a broken one is reported, not skipped) unless it is a
+        // Kubernetes manifest or a compose file; any other YAML/JSON by its top-level keys.
+        let named = matches!(lower.as_str(), "envoy.yaml" | "envoy.yml" | "envoy.json");
+        let envoy = if named { !crate::envoy::looks_foreign(&text) } else { crate::envoy::looks_like_envoy(&text) };
+        return envoy.then_some(Kind::Envoy);
+    }
+    // Extension-less files in an `nginx/` directory (fastcgi_params, mime.types-like snippets)
+    // only when their content says so.
+    if lower.ends_with(".conf") || (parent == "nginx" && !lower.contains('.') && !not_config) {
+        let text = head()?;
         if crate::nginx::looks_like_nginx(&text) {
             return Some(Kind::Nginx);
         }
@@ -244,16 +231,11 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
 /// Is some ancestor directory a PHP one (`php`, `php8.2`, `php-8.2`, `php82`)?
 fn under_php_dir(path: &Path) -> bool {
     path.ancestors().skip(1).any(|a| {
-        a.file_name()
-            .and_then(|n| n.to_str())
-            .map(|n| n.to_ascii_lowercase())
-            .is_some_and(|n| {
-                n == "php"
-                    || n.strip_prefix("php").is_some_and(|r| {
-                        r.trim_start_matches('-')
-                            .starts_with(|c: char| c.is_ascii_digit())
-                    })
-            })
+        a.file_name().and_then(|n| n.to_str()).map(|n| n.to_ascii_lowercase()).is_some_and(|n| {
+            n == "php"
+                || n.strip_prefix("php")
+                    .is_some_and(|r| r.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit()))
+        })
     })
 }
 
@@ -261,27 +243,17 @@ fn under_php_dir(path: &Path) -> bool {
 pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let mut roots = Vec::new();
     for p in paths {
-        let canonical = p
-            .canonicalize()
-            .map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+        let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
         let is_file = canonical.is_file();
-        roots.push(Root {
-            given: p.clone(),
-            canonical,
-            is_file,
-        });
+        roots.push(Root { given: p.clone(), canonical, is_file });
     }
     let mut all_files = BTreeSet::new();
     let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
     for r in &roots {
-        let walker = walkdir::WalkDir::new(&r.given)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter();
-        for entry in walker.filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy()))
-        }) {
+        let walker = walkdir::WalkDir::new(&r.given).follow_links(false).sort_by_file_name().into_iter();
+        for entry in walker
+            .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && skip_dir(&e.file_name().to_string_lossy())))
+        {
             let entry = match entry {
                 Ok(e) => e,
                 Err(_) => continue,
@@ -301,20 +273,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             }
         }
     }
-    let ctx = Ctx {
-        roots,
-        all_files,
-        map: SourceMapBuilder::new(),
-    };
+    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new() };
     let found = walked
         .into_iter()
         .filter_map(|(path, canon)| {
             let kind = classify(&path, || read_head(&canon))?;
-            Some(Found {
-                display: ctx.display(&canon),
-                path,
-                kind,
-            })
+            Some(Found { display: ctx.display(&canon), path, kind })
         })
         .collect();
     Ok((ctx, found))

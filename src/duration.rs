@@ -54,23 +54,14 @@ pub struct Timeout {
 
 impl Timeout {
     pub fn explicit(ms: Option<u64>, span: Span) -> Timeout {
-        Timeout {
-            ms,
-            origin: Origin::Explicit(span),
-        }
+        Timeout { ms, origin: Origin::Explicit(span) }
     }
     pub fn default(fact: &'static DefaultFact) -> Timeout {
-        Timeout {
-            ms: fact.value_ms,
-            origin: Origin::Default(fact),
-        }
+        Timeout { ms: fact.value_ms, origin: Origin::Default(fact) }
     }
     pub fn inherited(self) -> Timeout {
         match self.origin {
-            Origin::Explicit(s) => Timeout {
-                ms: self.ms,
-                origin: Origin::Inherited(s),
-            },
+            Origin::Explicit(s) => Timeout { ms: self.ms, origin: Origin::Inherited(s) },
             _ => self,
         }
     }
@@ -81,10 +72,7 @@ impl Timeout {
         match &self.origin {
             Origin::Explicit(_) => v,
             Origin::Inherited(_) => format!("{v} (inherited)"),
-            Origin::Default(f) => format!(
-                "{v} ({} default for `{}`, unset; {})",
-                f.component, f.setting, f.versions
-            ),
+            Origin::Default(f) => format!("{v} ({} default for `{}`, unset; {})", f.component, f.setting, f.versions),
             Origin::Declared { what, .. } => format!("{v} ({what})"),
         }
     }

@@ -1,26 +1,22 @@
 //! Runs the pipeline: discover -> parse -> model -> link -> rules. The CLI, tests and benchmarks
 //! all go through [`lint`].
 
+use crate::config::{self, Config};
 use crate::diag::{Finding, LoadError};
-use crate::discover::{self, Kind};
-use crate::graph::{Component, Problem, ProblemKind, Stack, StackBuilder};
+use crate::discover::{self, Ctx, Kind};
+use crate::graph::{Component, Endpoint, HopTarget, Host, Problem, ProblemKind, Stack, StackBuilder};
 use crate::nginx;
 use crate::source::SourceMap;
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// What the user told us about the world the configs run in.
-#[derive(Clone, Debug)]
+/// What the user told us on the command line.
+#[derive(Clone, Debug, Default)]
 pub struct Options {
-    pub nginx_version: nginx::defaults::Version,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            nginx_version: nginx::defaults::Version::CURRENT_STABLE,
-        }
-    }
+    /// nginx version for version-dependent defaults; `None`: stacklint.toml's, else current stable.
+    pub nginx_version: Option<nginx::defaults::Version>,
+    /// `--config FILE`; default: `stacklint.toml` at the first root that has one.
+    pub config: Option<PathBuf>,
 }
 
 /// A file stacklint read, and as what.
@@ -37,30 +33,67 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
     pub files: Vec<FileInfo>,
+    pub config: Config,
+}
+
+/// Finds and reads stacklint.toml.
+fn load_config(ctx: &Ctx, opts: &Options, errors: &mut Vec<LoadError>) -> (Config, Option<String>) {
+    let path = match &opts.config {
+        Some(p) => Some(p.clone()),
+        None => ctx.roots.iter().filter(|r| !r.is_file).map(|r| r.given.join("stacklint.toml")).find(|p| p.is_file()),
+    };
+    let Some(path) = path else { return (Config::default(), None) };
+    // --config may point outside the linted trees: the user named it, so read it directly.
+    let file = match ctx.read(&path) {
+        Ok(f) => f,
+        Err(_) => match std::fs::read(&path) {
+            Ok(bytes) => {
+                let canon = path.canonicalize().unwrap_or(path.clone());
+                ctx.map.add(&canon, path.display().to_string(), bytes)
+            }
+            Err(e) => {
+                errors.push(LoadError::file(path.display().to_string(), format!("cannot read config: {e}")));
+                return (Config::default(), None);
+            }
+        },
+    };
+    match config::parse(&file) {
+        Ok(c) => (c, Some(file.display.clone())),
+        Err(errs) => {
+            errors.extend(errs);
+            (Config::default(), Some(file.display.clone()))
+        }
+    }
 }
 
 /// Lints the trees under `paths`. `Err` only when a path cannot be opened at all.
 pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (ctx, found) = discover::discover(paths)?;
     let mut errors = Vec::new();
+    let (cfg, cfg_display) = load_config(&ctx, opts, &mut errors);
 
-    let of = |k: Kind| {
-        found
-            .iter()
-            .filter(|f| f.kind == k)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
+    let nginx_version = opts
+        .nginx_version
+        .or_else(|| cfg.versions.get("nginx").and_then(|v| nginx::defaults::Version::parse(&v.value)))
+        .unwrap_or(nginx::defaults::Version::CURRENT_STABLE);
+
+    let of = |k: Kind| found.iter().filter(|f| f.kind == k).cloned().collect::<Vec<_>>();
     let nginx_files = of(Kind::Nginx);
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
 
+    let (compose, errs) = crate::compose::load(&ctx, &found);
+    errors.extend(errs);
+    let (launches, errs) = crate::launch::launches(&ctx, &found, &compose);
+    errors.extend(errs);
+    let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
+    errors.extend(errs);
+
     let mut b = StackBuilder::new();
-    let known_hosts: HashSet<String> = HashSet::new();
-    let nopts = nginx::model::Options {
-        version: opts.nginx_version,
-        known_hosts,
-    };
+    let mut known_hosts: HashSet<String> = HashSet::new();
+    known_hosts.extend(cfg.hosts.iter().map(|(n, _)| n.value.clone()));
+    known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
+    let nopts = nginx::model::Options { version: nginx_version, known_hosts };
     nginx::model::add(&tree, &nopts, &mut b);
     let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
     errors.extend(errs);
@@ -70,7 +103,10 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             kind: ProblemKind::MissingInclude,
             component: Component::Nginx,
             span: m.span,
-            message: format!("`include {}` names a file that is not in the linted tree; nginx refuses to start", m.pattern),
+            message: format!(
+                "`include {}` names a file that is not in the linted tree; nginx refuses to start",
+                m.pattern
+            ),
             help: if m.looked_in.is_empty() {
                 "add the file, fix the path, or use a glob if the file is optional".to_string()
             } else {
@@ -81,33 +117,113 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             },
         });
     }
-    let stack = b.link();
-    let findings = crate::rules::run(&stack);
-
-    let mut files: Vec<FileInfo> = found
-        .iter()
-        .map(|f| FileInfo {
-            path: f.display.clone(),
-            kind: f.kind,
-        })
-        .collect();
-    let map = ctx.map.freeze();
-    // Files pulled in by includes are nginx files too, even when their names say nothing.
-    for f in map.files() {
-        if !f.builtin && !files.iter().any(|x| x.path == f.display) {
-            let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
-            files.push(FileInfo {
-                path: f.display.clone(),
-                kind: if from_fpm { Kind::PhpFpm } else { Kind::Nginx },
+    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
+    errors.extend(errs);
+    crate::envoy::model::add(&envoys, &mut b);
+    crate::gunicorn::model::add(&gunicorns, &mut b);
+    for g in &gunicorns {
+        for (span, message) in &g.invalid {
+            b.add_problem(Problem {
+                kind: ProblemKind::InvalidValue,
+                component: Component::Gunicorn,
+                span: *span,
+                message: format!("{message}; gunicorn refuses to start"),
+                help: "gunicorn reads timeouts and counts as whole numbers (`int(value, 0)`): `timeout = 30`".into(),
             });
         }
     }
+    resolve_host_aliases(&mut b, &cfg);
+    let mut stack = b.link();
+    crate::edge::add(&mut stack, &cfg.edge);
+
+    let findings = select(crate::rules::run(&stack), &cfg, &ctx);
+
+    let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
+    let map = ctx.map.freeze();
+    // Files pulled in by includes are nginx files too, even when their names say nothing.
+    for f in map.files() {
+        if !f.builtin && Some(&f.display) != cfg_display.as_ref() && !files.iter().any(|x| x.path == f.display) {
+            let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
+            let kind = if from_fpm { Kind::PhpFpm } else { Kind::Nginx };
+            files.push(FileInfo { path: f.display.clone(), kind });
+        }
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Outcome {
-        map,
-        stack,
-        findings,
-        errors,
-        files,
-    })
+    Ok(Outcome { map, stack, findings, errors, files, config: cfg })
+}
+
+/// `[hosts] app = "10.0.0.5"`: targets that name `app` go to 10.0.0.5.
+fn resolve_host_aliases(b: &mut StackBuilder, cfg: &Config) {
+    if cfg.hosts.is_empty() {
+        return;
+    }
+    let rewrite = |ep: &mut Endpoint| {
+        if let Endpoint::Tcp { host: Host::Name(n), .. } = ep {
+            if let Some((_, addr)) = cfg.hosts.iter().find(|(k, _)| &k.value == n) {
+                if let Endpoint::Tcp { host, .. } = ep {
+                    *host = Host::parse(&addr.value);
+                }
+            }
+        }
+    };
+    for g in &mut b.stack.groups {
+        for t in &mut g.targets {
+            rewrite(&mut t.endpoint);
+        }
+    }
+    for r in &mut b.stack.routes {
+        if let HopTarget::Direct(t) = &mut r.hop.target {
+            rewrite(&mut t.endpoint);
+        }
+    }
+}
+
+/// Applies `[rules]` select/ignore/severity and `[[overrides]]` to the findings.
+fn select(findings: Vec<Finding>, cfg: &Config, ctx: &Ctx) -> Vec<Finding> {
+    let overrides: Vec<(globset::GlobMatcher, &config::Override)> = cfg
+        .overrides
+        .iter()
+        .filter_map(|o| Some((globset::Glob::new(&o.path.value).ok()?.compile_matcher(), o)))
+        .collect();
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            let named = |keys: &[config::At<String>]| keys.iter().any(|k| config::names(&k.value, f.code, f.name));
+            if !cfg.select.is_empty() && !named(&cfg.select) {
+                return None;
+            }
+            if named(&cfg.ignore) {
+                return None;
+            }
+            if !overrides.is_empty() {
+                let file = ctx.map.get_by_span(f.anchor()).map(|p| relative(ctx, &p));
+                if let Some(file) = file {
+                    for (m, o) in &overrides {
+                        if m.is_match(&file) {
+                            if named(&o.ignore) {
+                                return None;
+                            }
+                            if !o.select.is_empty() && !named(&o.select) {
+                                return None;
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((_, s)) = cfg.severity.iter().find(|(k, _)| config::names(&k.value, f.code, f.name)) {
+                f.severity = s.value;
+            }
+            Some(f)
+        })
+        .collect()
+}
+
+/// A file's path relative to the root it was found under (for `[[overrides]] path` globs).
+fn relative(ctx: &Ctx, path: &Path) -> String {
+    for r in &ctx.roots {
+        if let Ok(rel) = path.strip_prefix(&r.canonical) {
+            return rel.display().to_string();
+        }
+    }
+    path.display().to_string()
 }

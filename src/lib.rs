@@ -8,10 +8,13 @@
 
 pub mod cli;
 pub mod compose;
+pub mod config;
 pub mod diag;
 pub mod discover;
 pub mod duration;
+pub mod edge;
 pub mod engine;
+pub mod envoy;
 pub mod graph;
 pub mod gunicorn;
 pub mod launch;

@@ -58,29 +58,14 @@ pub struct LineCol {
 }
 
 impl SourceFile {
-    fn new(
-        id: FileId,
-        path: PathBuf,
-        display: String,
-        text: Arc<str>,
-        base: u32,
-        builtin: bool,
-    ) -> Self {
+    fn new(id: FileId, path: PathBuf, display: String, text: Arc<str>, base: u32, builtin: bool) -> Self {
         let mut line_starts = vec![0u32];
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
                 line_starts.push(i as u32 + 1);
             }
         }
-        SourceFile {
-            id,
-            path,
-            display,
-            text,
-            base,
-            line_starts,
-            builtin,
-        }
+        SourceFile { id, path, display, text, base, line_starts, builtin }
     }
 
     /// A global span for a local byte range of this file.
@@ -110,10 +95,7 @@ impl SourceFile {
             end -= 1;
         }
         let column = self.text[start..end].chars().count() + 1;
-        LineCol {
-            line: line + 1,
-            column,
-        }
+        LineCol { line: line + 1, column }
     }
 
     /// Text of a global span.
@@ -171,13 +153,7 @@ impl SourceMapBuilder {
         self.add_inner(path, display, text.as_bytes().to_vec(), true)
     }
 
-    fn add_inner(
-        &self,
-        path: &Path,
-        display: String,
-        bytes: Vec<u8>,
-        builtin: bool,
-    ) -> Arc<SourceFile> {
+    fn add_inner(&self, path: &Path, display: String, bytes: Vec<u8>, builtin: bool) -> Arc<SourceFile> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(id) = inner.by_path.get(path) {
             return inner.files[id.0 as usize].clone();
@@ -190,14 +166,7 @@ impl SourceMapBuilder {
         let base = inner.next_base;
         // One byte of gap so that an empty span at the end of a file is still inside it.
         inner.next_base = base.saturating_add(text.len() as u32 + 1);
-        let file = Arc::new(SourceFile::new(
-            id,
-            path.to_path_buf(),
-            display,
-            text,
-            base,
-            builtin,
-        ));
+        let file = Arc::new(SourceFile::new(id, path.to_path_buf(), display, text, base, builtin));
         inner.files.push(file.clone());
         inner.by_path.insert(path.to_path_buf(), id);
         file
@@ -206,10 +175,7 @@ impl SourceMapBuilder {
     /// The file already loaded from `path`, if any.
     pub fn get_by_path(&self, path: &Path) -> Option<Arc<SourceFile>> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .by_path
-            .get(path)
-            .map(|id| inner.files[id.0 as usize].clone())
+        inner.by_path.get(path).map(|id| inner.files[id.0 as usize].clone())
     }
 
     pub fn get(&self, id: FileId) -> Arc<SourceFile> {
@@ -250,9 +216,7 @@ impl SourceMap {
     }
 
     pub fn slice(&self, span: Span) -> &str {
-        self.file_of(span.start)
-            .map(|f| f.slice(span))
-            .unwrap_or("")
+        self.file_of(span.start).map(|f| f.slice(span)).unwrap_or("")
     }
 
     pub fn location(&self, span: Span) -> Option<Location> {
@@ -276,15 +240,9 @@ impl miette::SourceCode for SourceMap {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let file = self
-            .file_of(span.offset() as u32)
-            .ok_or(miette::MietteError::OutOfBounds)?;
-        let local =
-            miette::SourceSpan::new((span.offset() - file.base as usize).into(), span.len());
-        let contents =
-            file.text
-                .as_bytes()
-                .read_span(&local, context_lines_before, context_lines_after)?;
+        let file = self.file_of(span.offset() as u32).ok_or(miette::MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::new((span.offset() - file.base as usize).into(), span.len());
+        let contents = file.text.as_bytes().read_span(&local, context_lines_before, context_lines_after)?;
         let data_offset = contents.span().offset() + file.base as usize;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             file.display.clone(),
@@ -310,10 +268,7 @@ mod tests {
         assert_eq!(c.base, 9);
         let map = b.freeze();
         let loc = map.location(Span::new(4, 7)).unwrap();
-        assert_eq!(
-            (loc.file.as_str(), loc.line, loc.column, loc.end_column),
-            ("a.conf", 2, 1, 4)
-        );
+        assert_eq!((loc.file.as_str(), loc.line, loc.column, loc.end_column), ("a.conf", 2, 1, 4));
         let loc = map.location(Span::new(13, 14)).unwrap();
         assert_eq!((loc.file.as_str(), loc.line, loc.column), ("b.py", 1, 5));
         assert_eq!(map.slice(Span::new(9, 10)), "x");
@@ -333,5 +288,18 @@ mod tests {
         let b = SourceMapBuilder::new();
         let f = b.add(Path::new("x"), "x".into(), vec![b'a', 0xff, b'b']);
         assert_eq!(&*f.text, "a\u{fffd}b");
+    }
+}
+
+impl SourceMapBuilder {
+    /// The on-disk path of the file holding a global offset.
+    pub fn get_by_span(&self, span: Span) -> Option<PathBuf> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match inner.files.binary_search_by(|f| f.base.cmp(&span.start)) {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        Some(inner.files[i].path.clone())
     }
 }

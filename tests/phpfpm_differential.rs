@@ -51,58 +51,29 @@ fn binary_or_skip() -> Option<PathBuf> {
 
 /// php-fpm's verdict: (accepted, line it names for this file, output).
 fn fpm_check(bin: &Path, file: &Path) -> (bool, Option<usize>, String) {
-    let out = Command::new(bin)
-        .arg("-t")
-        .arg("-y")
-        .arg(file)
-        .output()
-        .expect("run php-fpm");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(bin).arg("-t").arg("-y").arg(file).output().expect("run php-fpm");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let needle = format!("[{}:", file.display());
-    let line = text.find(&needle).and_then(|i| {
-        text[i + needle.len()..]
-            .split(']')
-            .next()
-            .and_then(|n| n.parse().ok())
-    });
+    let line = text.find(&needle).and_then(|i| text[i + needle.len()..].split(']').next().and_then(|n| n.parse().ok()));
     (out.status.success(), line, text)
 }
 
 /// stacklint's verdict: the lines of every load error and start-up problem.
 fn ours(file: &Path) -> Vec<usize> {
     let (ctx, _) = discover::discover(&[file.to_path_buf()]).unwrap();
-    let found = vec![Found {
-        path: file.to_path_buf(),
-        display: ctx.display(file),
-        kind: Kind::PhpFpm,
-    }];
+    let found = vec![Found { path: file.to_path_buf(), display: ctx.display(file), kind: Kind::PhpFpm }];
     let (cfg, errors) = phpfpm::load(&ctx, &found);
     let mut b = StackBuilder::new();
     phpfpm::model::add(&cfg, &mut b);
     let stack = b.link();
     let map = ctx.map.freeze();
-    let mut lines: Vec<usize> = errors
-        .iter()
-        .map(|e| map.location(e.span.unwrap()).unwrap().line)
-        .collect();
-    lines.extend(
-        stack
-            .problems
-            .iter()
-            .map(|p| map.location(p.span).unwrap().line),
-    );
+    let mut lines: Vec<usize> = errors.iter().map(|e| map.location(e.span.unwrap()).unwrap().line).collect();
+    lines.extend(stack.problems.iter().map(|p| map.location(p.span).unwrap().line));
     lines
 }
 
 fn files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
     v.sort();
     v
 }
@@ -120,10 +91,7 @@ fn php_fpm_accepts_what_stacklint_accepts() {
         }
         let lines = ours(f);
         if !lines.is_empty() {
-            failures.push(format!(
-                "stacklint rejects {} at lines {lines:?}",
-                f.display()
-            ));
+            failures.push(format!("stacklint rejects {} at lines {lines:?}", f.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -150,18 +118,12 @@ fn php_fpm_and_stacklint_reject_at_the_same_line() {
         }
         if let Some(l) = fpm_line {
             if l != want {
-                failures.push(format!(
-                    "{}: php-fpm names line {l}, the fixture says {want}:\n{out}",
-                    f.display()
-                ));
+                failures.push(format!("{}: php-fpm names line {l}, the fixture says {want}:\n{out}", f.display()));
             }
         }
         let lines = ours(f);
         if lines.first() != Some(&want) {
-            failures.push(format!(
-                "{}: stacklint says lines {lines:?}, expected {want}",
-                f.display()
-            ));
+            failures.push(format!("{}: stacklint says lines {lines:?}, expected {want}", f.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

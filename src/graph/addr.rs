@@ -121,9 +121,7 @@ pub fn reaches(target: &Endpoint, bound: &Endpoint, aliases: &[String]) -> bool 
 /// Same machine (or container), any port: used to say "meant for this listener" in port-mismatch.
 pub fn same_host(target: &Endpoint, bound: &Endpoint, aliases: &[String]) -> bool {
     match (target, bound) {
-        (Endpoint::Tcp { host: th, .. }, Endpoint::Tcp { host: bh, .. }) => {
-            host_reaches(th, bh, aliases)
-        }
+        (Endpoint::Tcp { host: th, .. }, Endpoint::Tcp { host: bh, .. }) => host_reaches(th, bh, aliases),
         (Endpoint::Unix(_), Endpoint::Unix(_)) => true,
         _ => false,
     }
@@ -187,37 +185,17 @@ mod tests {
     #[test]
     fn matching() {
         assert!(reaches(&tcp("127.0.0.1", 8000), &tcp("0.0.0.0", 8000), &[]));
-        assert!(reaches(
-            &tcp("localhost", 8000),
-            &tcp("127.0.0.1", 8000),
-            &[]
-        ));
+        assert!(reaches(&tcp("localhost", 8000), &tcp("127.0.0.1", 8000), &[]));
         assert!(reaches(&tcp("[::1]", 8000), &tcp("127.0.0.1", 8000), &[]));
-        assert!(!reaches(
-            &tcp("127.0.0.1", 8000),
-            &tcp("127.0.0.1", 8080),
-            &[]
-        ));
-        assert!(!reaches(
-            &tcp("10.0.0.5", 8000),
-            &tcp("127.0.0.1", 8000),
-            &[]
-        ));
+        assert!(!reaches(&tcp("127.0.0.1", 8000), &tcp("127.0.0.1", 8080), &[]));
+        assert!(!reaches(&tcp("10.0.0.5", 8000), &tcp("127.0.0.1", 8000), &[]));
         assert!(reaches(&tcp("10.0.0.5", 8000), &tcp("0.0.0.0", 8000), &[]));
         let web = vec!["web".to_string()];
         assert!(reaches(&tcp("web", 5000), &tcp("0.0.0.0", 5000), &web));
         assert!(!reaches(&tcp("web", 5000), &tcp("0.0.0.0", 5000), &[]));
         assert!(!reaches(&tcp("api", 5000), &tcp("0.0.0.0", 5000), &web));
-        assert!(reaches(
-            &Endpoint::Unix("/run/x/../app.sock".into()),
-            &Endpoint::Unix("/run/app.sock".into()),
-            &[]
-        ));
-        assert!(!reaches(
-            &Endpoint::Unix("/run/app.sock".into()),
-            &tcp("0.0.0.0", 80),
-            &[]
-        ));
+        assert!(reaches(&Endpoint::Unix("/run/x/../app.sock".into()), &Endpoint::Unix("/run/app.sock".into()), &[]));
+        assert!(!reaches(&Endpoint::Unix("/run/app.sock".into()), &tcp("0.0.0.0", 80), &[]));
     }
 
     #[test]

@@ -146,7 +146,8 @@ pub enum HopTarget {
         /// Why it does not resolve, for the finding.
         why: String,
     },
-    /// Decided at run time (variables, `cluster_header`); nothing to check statically.
+    /// Decided at run time (variables, `cluster_header`). `has_resolver` is false only when the
+    /// target needs a DNS resolver at run time and none is configured.
     Dynamic { text: String, has_resolver: bool },
 }
 
@@ -215,12 +216,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(endpoint: Endpoint, span: Span) -> Target {
-        Target {
-            endpoint,
-            span,
-            reaches: Vec::new(),
-            flags: Vec::new(),
-        }
+        Target { endpoint, span, reaches: Vec::new(), flags: Vec::new() }
     }
 }
 
@@ -325,19 +321,8 @@ impl StackBuilder {
         self.stack.servers.len() - 1
     }
 
-    pub fn add_listener(
-        &mut self,
-        server: ServerId,
-        endpoint: Endpoint,
-        span: Span,
-        is_default: bool,
-    ) -> ListenerId {
-        self.stack.listeners.push(Listener {
-            server,
-            endpoint,
-            span,
-            is_default,
-        });
+    pub fn add_listener(&mut self, server: ServerId, endpoint: Endpoint, span: Span, is_default: bool) -> ListenerId {
+        self.stack.listeners.push(Listener { server, endpoint, span, is_default });
         let id = self.stack.listeners.len() - 1;
         self.stack.servers[server].listeners.push(id);
         id
@@ -355,10 +340,7 @@ impl StackBuilder {
 
     /// Finds a group by component and name (first declared wins, as in nginx and HAProxy).
     pub fn group_named(&self, component: Component, name: &str) -> Option<GroupId> {
-        self.stack
-            .groups
-            .iter()
-            .position(|g| g.component == component && g.name == name)
+        self.stack.groups.iter().position(|g| g.component == component && g.name == name)
     }
 
     pub fn add_problem(&mut self, problem: Problem) {
@@ -375,13 +357,7 @@ impl StackBuilder {
 
     /// Joins every target to the listeners it reaches. A target never reaches its own server.
     pub fn link(mut self) -> Stack {
-        let Stack {
-            servers,
-            listeners,
-            routes,
-            groups,
-            ..
-        } = &mut self.stack;
+        let Stack { servers, listeners, routes, groups, .. } = &mut self.stack;
         let find = |ep: &Endpoint, from: Option<ServerId>| -> Vec<ListenerId> {
             listeners
                 .iter()

@@ -20,9 +20,7 @@ fn keepalive(k: &Option<KeepAlive>) -> String {
 }
 
 fn at(map: &SourceMap, span: crate::source::Span) -> String {
-    map.location(span)
-        .map(|l| format!("{}:{}", l.file, l.line))
-        .unwrap_or_default()
+    map.location(span).map(|l| format!("{}:{}", l.file, l.line)).unwrap_or_default()
 }
 
 /// Renders the graph as an indented tree.
@@ -30,19 +28,10 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
     let mut out = String::new();
     let order = [Role::Edge, Role::Proxy, Role::App];
     for role in order {
-        for (sid, s) in stack
-            .servers
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.role == role)
-        {
-            let _ = writeln!(
-                out,
-                "{} {}  [{}]",
-                s.component.as_str(),
-                s.name,
-                at(map, s.span)
-            );
+        for (sid, s) in stack.servers.iter().enumerate().filter(|(_, s)| s.role == role) {
+            let comp = s.component.as_str();
+            let name = s.name.strip_prefix(comp).map(str::trim_start).unwrap_or(&s.name);
+            let _ = writeln!(out, "{comp} {name}  [{}]", at(map, s.span));
             for &l in &s.listeners {
                 let l = &stack.listeners[l];
                 let d = if l.is_default { " (default)" } else { "" };
@@ -57,20 +46,9 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
             }
             for r in stack.routes.iter().filter(|r| r.server == sid) {
                 let h = &r.hop;
-                let _ = writeln!(
-                    out,
-                    "  {} -> {} {}  [{}]",
-                    r.name,
-                    h.protocol.as_str(),
-                    h.target_text,
-                    at(map, h.span)
-                );
-                let _ = writeln!(
-                    out,
-                    "      read timeout {} ({})",
-                    t(&h.read_timeout),
-                    h.read_semantics
-                );
+                let _ =
+                    writeln!(out, "  {} -> {} {}  [{}]", r.name, h.protocol.as_str(), h.target_text, at(map, h.span));
+                let _ = writeln!(out, "      read timeout {} ({})", t(&h.read_timeout), h.read_semantics);
                 if let Some(c) = &h.connect_timeout {
                     let _ = writeln!(out, "      connect timeout {}", t(c));
                 }
@@ -91,11 +69,7 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
                         let _ = writeln!(out, "      !! `{name}` is not defined");
                     }
                     HopTarget::Dynamic { text, has_resolver } => {
-                        let res = if *has_resolver {
-                            "resolver in scope"
-                        } else {
-                            "no resolver"
-                        };
+                        let res = if *has_resolver { "resolver in scope" } else { "no resolver" };
                         let _ = writeln!(out, "      decided at run time: {text} ({res})");
                     }
                 }
@@ -115,17 +89,8 @@ fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
             let _ = writeln!(out, "      pool: idle connections kept {}", t(&p.idle));
         }
         Some(_) => {
-            let why: Vec<&str> = r
-                .hop
-                .pool_defeated
-                .iter()
-                .map(|d| d.message.as_str())
-                .collect();
-            let _ = writeln!(
-                out,
-                "      pool: configured but not used ({})",
-                why.join("; ")
-            );
+            let why: Vec<&str> = r.hop.pool_defeated.iter().map(|d| d.message.as_str()).collect();
+            let _ = writeln!(out, "      pool: configured but not used ({})", why.join("; "));
         }
         None => {
             let _ = writeln!(out, "      pool: none (a new connection per request)");
@@ -135,20 +100,10 @@ fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
 
 fn target_line(out: &mut String, stack: &Stack, tg: &Target, indent: &str) {
     if tg.reaches.is_empty() {
-        let _ = writeln!(
-            out,
-            "{indent}{} -> (nothing in the tree listens here)",
-            tg.endpoint
-        );
+        let _ = writeln!(out, "{indent}{} -> (nothing in the tree listens here)", tg.endpoint);
     }
     for &l in &tg.reaches {
         let s = &stack.servers[stack.listeners[l].server];
-        let _ = writeln!(
-            out,
-            "{indent}{} -> {} {}",
-            tg.endpoint,
-            s.component.as_str(),
-            s.name
-        );
+        let _ = writeln!(out, "{indent}{} -> {} {}", tg.endpoint, s.component.as_str(), s.name);
     }
 }

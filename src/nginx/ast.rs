@@ -95,12 +95,7 @@ impl Tree {
         self.expand_depth(dirs, f, 0)
     }
 
-    fn expand_depth<'a>(
-        &'a self,
-        dirs: &'a [Directive],
-        f: &mut dyn FnMut(&'a Directive),
-        depth: usize,
-    ) {
+    fn expand_depth<'a>(&'a self, dirs: &'a [Directive], f: &mut dyn FnMut(&'a Directive), depth: usize) {
         for d in dirs {
             if d.name == "include" && !d.includes.is_empty() && depth < 64 {
                 for &i in &d.includes {

@@ -39,37 +39,14 @@ const PROXY_DOC: &str = "nginx.org ngx_http_proxy_module";
 
 macro_rules! fact {
     ($name:ident, $setting:expr, $ms:expr, $versions:expr, $source:expr) => {
-        pub static $name: DefaultFact = DefaultFact {
-            component: "nginx",
-            setting: $setting,
-            value_ms: $ms,
-            versions: $versions,
-            source: $source,
-        };
+        pub static $name: DefaultFact =
+            DefaultFact { component: "nginx", setting: $setting, value_ms: $ms, versions: $versions, source: $source };
     };
 }
 
-fact!(
-    PROXY_READ_TIMEOUT,
-    "proxy_read_timeout",
-    Some(60_000),
-    "all versions",
-    PROXY_DOC
-);
-fact!(
-    PROXY_CONNECT_TIMEOUT,
-    "proxy_connect_timeout",
-    Some(60_000),
-    "all versions",
-    PROXY_DOC
-);
-fact!(
-    FASTCGI_READ_TIMEOUT,
-    "fastcgi_read_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_fastcgi_module"
-);
+fact!(PROXY_READ_TIMEOUT, "proxy_read_timeout", Some(60_000), "all versions", PROXY_DOC);
+fact!(PROXY_CONNECT_TIMEOUT, "proxy_connect_timeout", Some(60_000), "all versions", PROXY_DOC);
+fact!(FASTCGI_READ_TIMEOUT, "fastcgi_read_timeout", Some(60_000), "all versions", "nginx.org ngx_http_fastcgi_module");
 fact!(
     FASTCGI_CONNECT_TIMEOUT,
     "fastcgi_connect_timeout",
@@ -77,48 +54,12 @@ fact!(
     "all versions",
     "nginx.org ngx_http_fastcgi_module"
 );
-fact!(
-    UWSGI_READ_TIMEOUT,
-    "uwsgi_read_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_uwsgi_module"
-);
-fact!(
-    UWSGI_CONNECT_TIMEOUT,
-    "uwsgi_connect_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_uwsgi_module"
-);
-fact!(
-    GRPC_READ_TIMEOUT,
-    "grpc_read_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_grpc_module"
-);
-fact!(
-    GRPC_CONNECT_TIMEOUT,
-    "grpc_connect_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_grpc_module"
-);
-fact!(
-    SCGI_READ_TIMEOUT,
-    "scgi_read_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_scgi_module"
-);
-fact!(
-    SCGI_CONNECT_TIMEOUT,
-    "scgi_connect_timeout",
-    Some(60_000),
-    "all versions",
-    "nginx.org ngx_http_scgi_module"
-);
+fact!(UWSGI_READ_TIMEOUT, "uwsgi_read_timeout", Some(60_000), "all versions", "nginx.org ngx_http_uwsgi_module");
+fact!(UWSGI_CONNECT_TIMEOUT, "uwsgi_connect_timeout", Some(60_000), "all versions", "nginx.org ngx_http_uwsgi_module");
+fact!(GRPC_READ_TIMEOUT, "grpc_read_timeout", Some(60_000), "all versions", "nginx.org ngx_http_grpc_module");
+fact!(GRPC_CONNECT_TIMEOUT, "grpc_connect_timeout", Some(60_000), "all versions", "nginx.org ngx_http_grpc_module");
+fact!(SCGI_READ_TIMEOUT, "scgi_read_timeout", Some(60_000), "all versions", "nginx.org ngx_http_scgi_module");
+fact!(SCGI_CONNECT_TIMEOUT, "scgi_connect_timeout", Some(60_000), "all versions", "nginx.org ngx_http_scgi_module");
 fact!(
     KEEPALIVE_TIMEOUT,
     "keepalive_timeout",
@@ -148,44 +89,16 @@ pub struct PassTimeouts {
 
 pub fn pass_timeouts(pass: &str) -> Option<PassTimeouts> {
     let t = |read, connect, read_default, connect_default| {
-        Some(PassTimeouts {
-            read,
-            connect,
-            read_default,
-            connect_default,
-        })
+        Some(PassTimeouts { read, connect, read_default, connect_default })
     };
     match pass {
-        "proxy_pass" => t(
-            "proxy_read_timeout",
-            "proxy_connect_timeout",
-            &PROXY_READ_TIMEOUT,
-            &PROXY_CONNECT_TIMEOUT,
-        ),
-        "fastcgi_pass" => t(
-            "fastcgi_read_timeout",
-            "fastcgi_connect_timeout",
-            &FASTCGI_READ_TIMEOUT,
-            &FASTCGI_CONNECT_TIMEOUT,
-        ),
-        "uwsgi_pass" => t(
-            "uwsgi_read_timeout",
-            "uwsgi_connect_timeout",
-            &UWSGI_READ_TIMEOUT,
-            &UWSGI_CONNECT_TIMEOUT,
-        ),
-        "grpc_pass" => t(
-            "grpc_read_timeout",
-            "grpc_connect_timeout",
-            &GRPC_READ_TIMEOUT,
-            &GRPC_CONNECT_TIMEOUT,
-        ),
-        "scgi_pass" => t(
-            "scgi_read_timeout",
-            "scgi_connect_timeout",
-            &SCGI_READ_TIMEOUT,
-            &SCGI_CONNECT_TIMEOUT,
-        ),
+        "proxy_pass" => t("proxy_read_timeout", "proxy_connect_timeout", &PROXY_READ_TIMEOUT, &PROXY_CONNECT_TIMEOUT),
+        "fastcgi_pass" => {
+            t("fastcgi_read_timeout", "fastcgi_connect_timeout", &FASTCGI_READ_TIMEOUT, &FASTCGI_CONNECT_TIMEOUT)
+        }
+        "uwsgi_pass" => t("uwsgi_read_timeout", "uwsgi_connect_timeout", &UWSGI_READ_TIMEOUT, &UWSGI_CONNECT_TIMEOUT),
+        "grpc_pass" => t("grpc_read_timeout", "grpc_connect_timeout", &GRPC_READ_TIMEOUT, &GRPC_CONNECT_TIMEOUT),
+        "scgi_pass" => t("scgi_read_timeout", "scgi_connect_timeout", &SCGI_READ_TIMEOUT, &SCGI_CONNECT_TIMEOUT),
         _ => None,
     }
 }
@@ -212,9 +125,7 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         if start == i {
             return Err(format!("invalid time value \"{s}\""));
         }
-        let n: u64 = s[start..i]
-            .parse()
-            .map_err(|_| format!("time value \"{s}\" is too large"))?;
+        let n: u64 = s[start..i].parse().map_err(|_| format!("time value \"{s}\" is too large"))?;
         let (mult, rank, len) = match &bytes[i..] {
             [b'm', b's', ..] => (1, 0, 2),
             [b'y', ..] => (365 * 86_400_000, 7, 1),
@@ -228,9 +139,7 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
             _ => return Err(format!("invalid time value \"{s}\"")),
         };
         if last_rank != usize::MAX && rank >= last_rank {
-            return Err(format!(
-                "invalid time value \"{s}\": units must go from most to least significant"
-            ));
+            return Err(format!("invalid time value \"{s}\": units must go from most to least significant"));
         }
         last_rank = rank;
         total = n

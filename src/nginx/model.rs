@@ -7,8 +7,8 @@ use super::ast::{Directive, Tree};
 use super::defaults::{self, Version};
 use crate::duration::{Origin, Timeout};
 use crate::graph::{
-    Component, Defeat, Endpoint, Group, Hop, HopTarget, Host, KeepAlive, Pool, Problem,
-    ProblemKind, Protocol, Role, Route, Server, StackBuilder, Target,
+    Component, Defeat, Endpoint, Group, Hop, HopTarget, Host, KeepAlive, Pool, Problem, ProblemKind, Protocol, Role,
+    Route, Server, StackBuilder, Target,
 };
 use crate::source::Span;
 use std::collections::{HashMap, HashSet};
@@ -23,20 +23,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            version: Version::CURRENT_STABLE,
-            known_hosts: HashSet::new(),
-        }
+        Options { version: Version::CURRENT_STABLE, known_hosts: HashSet::new() }
     }
 }
 
-const PASSES: [&str; 5] = [
-    "proxy_pass",
-    "fastcgi_pass",
-    "uwsgi_pass",
-    "grpc_pass",
-    "scgi_pass",
-];
+const PASSES: [&str; 5] = ["proxy_pass", "fastcgi_pass", "uwsgi_pass", "grpc_pass", "scgi_pass"];
 
 /// Settings inherited from enclosing blocks (nginx merges each directive from the nearest level
 /// that sets it; array directives like `proxy_set_header` are inherited only by levels that set
@@ -99,13 +90,7 @@ struct Builder<'a, 'b> {
 
 /// Adds every main file of the tree to the graph.
 pub fn add(tree: &Tree, opts: &Options, b: &mut StackBuilder) {
-    let mut me = Builder {
-        tree,
-        opts,
-        b,
-        upstreams: HashMap::new(),
-        maps: HashMap::new(),
-    };
+    let mut me = Builder { tree, opts, b, upstreams: HashMap::new(), maps: HashMap::new() };
     // Upstream blocks and maps first: a proxy_pass may name an upstream defined later or in
     // another file.
     for &m in &tree.mains {
@@ -127,14 +112,9 @@ impl<'a> Builder<'a, '_> {
     fn http_levels(&self, main: usize) -> Vec<Vec<&'a Directive>> {
         let top = self.tree.expanded(&self.tree.files[main].directives);
         let https: Vec<&Directive> = top.iter().copied().filter(|d| d.name == "http").collect();
-        let is_main = top
-            .iter()
-            .any(|d| matches!(d.name.as_str(), "http" | "events" | "stream" | "mail"));
+        let is_main = top.iter().any(|d| matches!(d.name.as_str(), "http" | "events" | "stream" | "mail"));
         if is_main {
-            https
-                .into_iter()
-                .map(|h| self.tree.expanded(h.children()))
-                .collect()
+            https.into_iter().map(|h| self.tree.expanded(h.children())).collect()
         } else {
             vec![top]
         }
@@ -205,11 +185,7 @@ impl<'a> Builder<'a, '_> {
         let pool = match keepalive {
             Some(k) => match k.arg(0).and_then(|v| v.parse::<u32>().ok()) {
                 Some(0) | None => None,
-                Some(_) => Some(Pool {
-                    idle,
-                    enabled_at: Some(k.span),
-                    default_note: None,
-                }),
+                Some(_) => Some(Pool { idle, enabled_at: Some(k.span), default_note: None }),
             },
             None if self.opts.version.pools_by_default() => Some(Pool {
                 idle,
@@ -248,22 +224,7 @@ impl<'a> Builder<'a, '_> {
             .filter(|x| x.name == "server_name")
             .flat_map(|x| x.args.iter().map(|a| a.value.as_str()))
             .collect();
-        let file = self
-            .tree
-            .files
-            .iter()
-            .find(|f| f.source.contains(d.span))
-            .map(|f| f.source.display.clone());
-        let name = format!(
-            "server {}({}:{})",
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!("{} ", names.join(" "))
-            },
-            file.unwrap_or_default(),
-            d.line
-        );
+        let name = if names.is_empty() { "server".to_string() } else { format!("server {}", names.join(" ")) };
         let keepalive = match scope.get("keepalive_timeout") {
             Some(k) => match k.args.first().and_then(|a| self.time(k, &a.value, a.span)) {
                 Some(0) => KeepAlive::ClosesEach {
@@ -296,8 +257,7 @@ impl<'a> Builder<'a, '_> {
         }
         if !any_listen {
             // nginx: `*:80` when run as superuser (the usual case), `*:8000` otherwise.
-            self.b
-                .add_listener(sid, Endpoint::tcp(Host::Any, 80), header_span(d), true);
+            self.b.add_listener(sid, Endpoint::tcp(Host::Any, 80), header_span(d), true);
         }
         self.locations(sid, body, scope, "");
         // As a callee of an outer layer (HAProxy, a CDN), nginx works on a request for as long
@@ -349,9 +309,7 @@ impl<'a> Builder<'a, '_> {
         let connect_timeout = self.timeout(scope, t.connect, t.connect_default);
         let target = self.target(&d.name, &arg.value, arg.span, scope);
         let pool_defeated = match &target {
-            HopTarget::Group(g) if self.b.stack.groups[*g].pool.is_some() => {
-                self.defeats(protocol, scope)
-            }
+            HopTarget::Group(g) if self.b.stack.groups[*g].pool.is_some() => self.defeats(protocol, scope),
             _ => Vec::new(),
         };
         self.b.add_route(Route {
@@ -393,12 +351,7 @@ impl<'a> Builder<'a, '_> {
                     _ => {}
                 }
                 let conn = scope.proxy_set_header.as_ref().and_then(|hs| {
-                    hs.iter()
-                        .find(|h| {
-                            h.arg(0)
-                                .is_some_and(|n| n.eq_ignore_ascii_case("connection"))
-                        })
-                        .copied()
+                    hs.iter().find(|h| h.arg(0).is_some_and(|n| n.eq_ignore_ascii_case("connection"))).copied()
                 });
                 match conn {
                     Some(h) => {
@@ -423,9 +376,7 @@ impl<'a> Builder<'a, '_> {
                 }
             }
             Protocol::FastCgi => {
-                let on = scope
-                    .get("fastcgi_keep_conn")
-                    .is_some_and(|d| d.arg(0) == Some("on"));
+                let on = scope.get("fastcgi_keep_conn").is_some_and(|d| d.arg(0) == Some("on"));
                 if !on {
                     out.push(Defeat {
                         message: "PHP-FPM closes the connection after each response unless `fastcgi_keep_conn on`"
@@ -436,10 +387,7 @@ impl<'a> Builder<'a, '_> {
                 }
             }
             Protocol::Uwsgi | Protocol::Scgi => out.push(Defeat {
-                message: format!(
-                    "{} has no notion of keep-alive connections",
-                    protocol.as_str()
-                ),
+                message: format!("{} has no notion of keep-alive connections", protocol.as_str()),
                 span: None,
                 fix: "remove `keepalive` from the upstream block".into(),
             }),
@@ -456,20 +404,15 @@ impl<'a> Builder<'a, '_> {
         }
         if let Some(var) = value.strip_prefix('$') {
             if let Some(entries) = self.maps.get(var) {
-                return entries.iter().any(|(k, v)| {
-                    (k == "default" || k.is_empty() || k == "''") && v.eq_ignore_ascii_case("close")
-                });
+                return entries
+                    .iter()
+                    .any(|(k, v)| (k == "default" || k.is_empty() || k == "''") && v.eq_ignore_ascii_case("close"));
             }
         }
         false
     }
 
-    fn timeout(
-        &mut self,
-        scope: &Scope<'a>,
-        setting: &str,
-        default: &'static crate::duration::DefaultFact,
-    ) -> Timeout {
+    fn timeout(&mut self, scope: &Scope<'a>, setting: &str, default: &'static crate::duration::DefaultFact) -> Timeout {
         match scope.get(setting) {
             Some(d) => match d.args.first().and_then(|a| self.time(d, &a.value, a.span)) {
                 Some(ms) => Timeout::explicit(Some(ms), d.span),
@@ -500,10 +443,17 @@ impl<'a> Builder<'a, '_> {
 
     fn target(&self, pass: &str, value: &str, span: Span, scope: &Scope<'a>) -> HopTarget {
         if value.contains('$') {
-            return HopTarget::Dynamic {
-                text: value.to_string(),
-                has_resolver: scope.get("resolver").is_some(),
-            };
+            // With variables, nginx evaluates the URL per request: a host that names an upstream
+            // group (or is an address) needs nothing more; a DNS name needs a `resolver`. A host
+            // that is itself a variable (map, split_clients) usually names a group: not judged.
+            let after_scheme = value.split_once("://").map(|(_, r)| r).unwrap_or(value);
+            let literal_host = after_scheme.split(['/', '$', ':']).next().unwrap_or("");
+            let needs_resolver = !literal_host.is_empty()
+                && !self.upstreams.contains_key(literal_host)
+                && matches!(Host::parse(literal_host), Host::Name(_))
+                && !self.opts.known_hosts.contains(&literal_host.to_ascii_lowercase());
+            let has_resolver = scope.get("resolver").is_some() || !needs_resolver;
+            return HopTarget::Dynamic { text: value.to_string(), has_resolver };
         }
         let (rest, default_port) = match pass {
             "proxy_pass" => {
@@ -524,13 +474,7 @@ impl<'a> Builder<'a, '_> {
                     (value, 80)
                 }
             }
-            "uwsgi_pass" => (
-                value
-                    .strip_prefix("suwsgi://")
-                    .or(value.strip_prefix("uwsgi://"))
-                    .unwrap_or(value),
-                0,
-            ),
+            "uwsgi_pass" => (value.strip_prefix("suwsgi://").or(value.strip_prefix("uwsgi://")).unwrap_or(value), 0),
             _ => (value, 0),
         };
         // unix:/path[:/uri]
@@ -557,9 +501,7 @@ impl<'a> Builder<'a, '_> {
             None if default_port != 0 => default_port,
             None => {
                 // fastcgi_pass/uwsgi_pass/scgi_pass need a port or a group.
-                if matches!(h, Host::Name(_))
-                    && !self.opts.known_hosts.contains(&host.to_ascii_lowercase())
-                {
+                if matches!(h, Host::Name(_)) && !self.opts.known_hosts.contains(&host.to_ascii_lowercase()) {
                     return self.missing(host, pass);
                 }
                 return HopTarget::Missing {
@@ -598,10 +540,7 @@ impl<'a> Builder<'a, '_> {
         if let Some(n) = nearest {
             why.push_str(&format!("; did you mean `upstream {n}`?"));
         }
-        HopTarget::Missing {
-            name: host.to_string(),
-            why,
-        }
+        HopTarget::Missing { name: host.to_string(), why }
     }
 }
 
@@ -618,9 +557,7 @@ fn split_host_port(s: &str) -> (&str, Option<u16>) {
     if let Some(rest) = s.strip_prefix('[') {
         if let Some(end) = rest.find(']') {
             let host = &s[..end + 2];
-            let port = rest[end + 1..]
-                .strip_prefix(':')
-                .and_then(|p| p.parse().ok());
+            let port = rest[end + 1..].strip_prefix(':').and_then(|p| p.parse().ok());
             return (host, port);
         }
     }
@@ -662,24 +599,12 @@ mod tests {
     #[test]
     fn listen_forms() {
         assert_eq!(parse_listen("80"), Endpoint::tcp(Host::Any, 80));
-        assert_eq!(
-            parse_listen("127.0.0.1:8080"),
-            Endpoint::tcp(Host::Loopback, 8080)
-        );
+        assert_eq!(parse_listen("127.0.0.1:8080"), Endpoint::tcp(Host::Loopback, 8080));
         assert_eq!(parse_listen("[::]:443"), Endpoint::tcp(Host::Any, 443));
         assert_eq!(parse_listen("localhost"), Endpoint::tcp(Host::Loopback, 80));
-        assert_eq!(
-            parse_listen("unix:/run/n.sock"),
-            Endpoint::Unix("/run/n.sock".into())
-        );
-        assert_eq!(
-            parse_address("web:5000", 80),
-            Endpoint::tcp(Host::Name("web".into()), 5000)
-        );
-        assert_eq!(
-            parse_address("backend", 80),
-            Endpoint::tcp(Host::Name("backend".into()), 80)
-        );
+        assert_eq!(parse_listen("unix:/run/n.sock"), Endpoint::Unix("/run/n.sock".into()));
+        assert_eq!(parse_address("web:5000", 80), Endpoint::tcp(Host::Name("web".into()), 5000));
+        assert_eq!(parse_address("backend", 80), Endpoint::tcp(Host::Name("backend".into()), 80));
         assert_eq!(split_host_port("[::1]:8000"), ("[::1]", Some(8000)));
         assert_eq!(split_host_port("::1"), ("::1", None));
     }

@@ -92,9 +92,7 @@ pub fn parse_count(value: &str) -> Result<u64, &'static str> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err("is not a valid number (greater or equal than zero)");
     }
-    value
-        .parse()
-        .map_err(|_| "is not a valid number (greater or equal than zero)")
+    value.parse().map_err(|_| "is not a valid number (greater or equal than zero)")
 }
 
 /// php.ini integers (`max_execution_time`): PHP's `ZEND_STRTOL`, so leading digits count and

@@ -111,17 +111,10 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (Config, Vec<LoadError>) {
 }
 
 /// [`load`], expanding `${NAME}` from `env` (values are kept as written; the model cooks them).
-pub fn load_with_env(
-    ctx: &Ctx,
-    found: &[Found],
-    env: &HashMap<String, String>,
-) -> (Config, Vec<LoadError>) {
+pub fn load_with_env(ctx: &Ctx, found: &[Found], env: &HashMap<String, String>) -> (Config, Vec<LoadError>) {
     let mut l = Loader {
         ctx,
-        cfg: Config {
-            env: env.clone(),
-            ..Config::default()
-        },
+        cfg: Config { env: env.clone(), ..Config::default() },
         errors: Vec::new(),
         by_path: HashMap::new(),
     };
@@ -194,11 +187,7 @@ impl Loader<'_> {
                     if fpm {
                         self.check_bare(&source, &items);
                     }
-                    self.cfg.files.push(IniFile {
-                        source,
-                        items,
-                        path: canon.clone(),
-                    });
+                    self.cfg.files.push(IniFile { source, items, path: canon.clone() });
                     Some(self.cfg.files.len() - 1)
                 }
             },
@@ -246,11 +235,7 @@ impl Loader<'_> {
             return;
         }
         let items = self.cfg.files[i].items.clone();
-        let dir = self.cfg.files[i]
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = self.cfg.files[i].path.parent().map(Path::to_path_buf).unwrap_or_default();
         for it in items {
             match &it {
                 Item::Entry(e) if e.key == "include" && e.sub.is_none() => {
@@ -325,27 +310,16 @@ impl Loader<'_> {
         }
         let joined = crate::discover::clean(&joined);
         let base_str = globset::escape(&base.to_string_lossy());
-        let rest = joined
-            .strip_prefix(base)
-            .map(|r| r.to_string_lossy().into_owned());
+        let rest = joined.strip_prefix(base).map(|r| r.to_string_lossy().into_owned());
         let pat = match rest {
             Ok(r) if !r.is_empty() => format!("{base_str}/{r}"),
             // `..` climbed above the base: use the path as is.
             _ => joined.to_string_lossy().into_owned(),
         };
-        let Ok(g) = globset::GlobBuilder::new(&pat)
-            .literal_separator(true)
-            .build()
-            .map(|g| g.compile_matcher())
-        else {
+        let Ok(g) = globset::GlobBuilder::new(&pat).literal_separator(true).build().map(|g| g.compile_matcher()) else {
             return Vec::new();
         };
-        self.ctx
-            .all_files
-            .iter()
-            .filter(|f| g.is_match(f))
-            .cloned()
-            .collect()
+        self.ctx.all_files.iter().filter(|f| g.is_match(f)).cloned().collect()
     }
 
     /// Groups the expanded items of a top file into `[global]` and pools.
@@ -382,13 +356,7 @@ impl Loader<'_> {
             }
         }
         let f = &self.cfg.files[top];
-        Master {
-            file: f.source.display.clone(),
-            path: f.path.clone(),
-            global,
-            pools,
-            php_ini: None,
-        }
+        Master { file: f.source.display.clone(), path: f.path.clone(), global, pools, php_ini: None }
     }
 
     /// Collects php.ini files with their `conf.d/*.ini` and pairs them with the masters.
@@ -396,25 +364,13 @@ impl Loader<'_> {
         let mains: Vec<usize> = ini
             .iter()
             .copied()
-            .filter(|&i| {
-                self.cfg.files[i]
-                    .path
-                    .file_name()
-                    .is_some_and(|n| n.eq_ignore_ascii_case("php.ini"))
-            })
+            .filter(|&i| self.cfg.files[i].path.file_name().is_some_and(|n| n.eq_ignore_ascii_case("php.ini")))
             .collect();
         for &m in &mains {
-            let dir = self.cfg.files[m]
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
+            let dir = self.cfg.files[m].path.parent().map(Path::to_path_buf).unwrap_or_default();
             let confd = dir.join("conf.d");
-            let mut extra: Vec<usize> = ini
-                .iter()
-                .copied()
-                .filter(|&i| self.cfg.files[i].path.parent() == Some(confd.as_path()))
-                .collect();
+            let mut extra: Vec<usize> =
+                ini.iter().copied().filter(|&i| self.cfg.files[i].path.parent() == Some(confd.as_path())).collect();
             extra.sort_by(|a, b| self.cfg.files[*a].path.cmp(&self.cfg.files[*b].path));
             let mut met = None;
             for f in std::iter::once(m).chain(extra) {

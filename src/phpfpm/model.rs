@@ -6,9 +6,7 @@
 use super::defaults::{self, parse_count, parse_time};
 use super::{Config, Master, PoolConf};
 use crate::duration::{fmt_ms, Origin, Timeout};
-use crate::graph::{
-    Component, Endpoint, Host, KeepAlive, Problem, ProblemKind, Role, Server, StackBuilder,
-};
+use crate::graph::{Component, Endpoint, Host, KeepAlive, Problem, ProblemKind, Role, Server, StackBuilder};
 use crate::source::Span;
 
 /// Where the effective `max_execution_time` came from.
@@ -75,10 +73,7 @@ pub fn parse_listen(s: &str) -> Option<Endpoint> {
 
 /// The effective settings of every pool of every PHP-FPM configuration.
 pub fn pools(cfg: &Config) -> Vec<Pool> {
-    cfg.masters
-        .iter()
-        .flat_map(|m| m.pools.iter().map(move |p| pool(cfg, m, p)))
-        .collect()
+    cfg.masters.iter().flat_map(|m| m.pools.iter().map(move |p| pool(cfg, m, p))).collect()
 }
 
 fn pool(cfg: &Config, m: &Master, p: &PoolConf) -> Pool {
@@ -91,38 +86,25 @@ fn pool(cfg: &Config, m: &Master, p: &PoolConf) -> Pool {
     };
     let mut notes = Vec::new();
     let mut problems = Vec::new();
-    let invalid = |e: &crate::phpfpm::parser::Entry, v: &str, why: &str, help: &str| {
-        Problem {
+    let invalid = |e: &crate::phpfpm::parser::Entry, v: &str, why: &str, help: &str| Problem {
         kind: ProblemKind::InvalidValue,
         component: Component::PhpFpm,
-        span: if e.value.span.is_empty() {
-            e.span
-        } else {
-            e.value.span
-        },
+        span: if e.value.span.is_empty() { e.span } else { e.value.span },
         message: format!(
             "`{} = {v}`: {why}; php-fpm refuses to start (\"unable to parse value for entry '{}'\")",
             e.full_key(),
             e.full_key()
         ),
         help: help.to_string(),
-    }
     };
 
     let listen = match val("listen") {
         Some((_, true, e)) => {
-            notes.push(format!(
-                "listen = {} depends on the environment; not linked",
-                e.value.text()
-            ));
+            notes.push(format!("listen = {} depends on the environment; not linked", e.value.text()));
             None
         }
         Some((v, false, e)) => match parse_listen(&v) {
-            Some(endpoint) => Some(Listen {
-                endpoint,
-                text: v,
-                span: e.value.span,
-            }),
+            Some(endpoint) => Some(Listen { endpoint, text: v, span: e.value.span }),
             None => {
                 problems.push(Problem {
                     kind: ProblemKind::InvalidValue,
@@ -150,9 +132,7 @@ fn pool(cfg: &Config, m: &Master, p: &PoolConf) -> Pool {
     };
     let allowed_clients = val("listen.allowed_clients").map(|(v, _, e)| (v, e.value.span));
     if let Some((v, _)) = &allowed_clients {
-        notes.push(format!(
-            "listen.allowed_clients = {v} (TCP only: other clients are dropped)"
-        ));
+        notes.push(format!("listen.allowed_clients = {v} (TCP only: other clients are dropped)"));
     }
     let pm = val("pm").map(|(v, _, e)| (v, e.value.span));
     if let Some((v, s)) = &pm {
@@ -176,12 +156,7 @@ fn pool(cfg: &Config, m: &Master, p: &PoolConf) -> Pool {
                 Some((n, e.value.span))
             }
             Err(why) => {
-                problems.push(invalid(
-                    e,
-                    &v,
-                    why,
-                    "`pm.max_children` is a whole number of workers",
-                ));
+                problems.push(invalid(e, &v, why, "`pm.max_children` is a whole number of workers"));
                 None
             }
         },
@@ -228,10 +203,7 @@ fn pool(cfg: &Config, m: &Master, p: &PoolConf) -> Pool {
         }
         None => default_terminate(&max_execution_time),
     };
-    for (key, _) in [
-        ("request_slowlog_timeout", ()),
-        ("pm.process_idle_timeout", ()),
-    ] {
+    for (key, _) in [("request_slowlog_timeout", ()), ("pm.process_idle_timeout", ())] {
         if let Some(e) = p.get(key) {
             let v = e.value.cooked(&cfg.env).0;
             if let Err(why) = parse_time(&v) {
@@ -307,7 +279,9 @@ pub fn add(cfg: &Config, b: &mut StackBuilder) {
             listeners: Vec::new(),
             work_timeout: Some(p.work_timeout.clone()),
             keepalive: Some(KeepAlive::ClosesEach {
-                why: "PHP-FPM closes the FastCGI connection after each response unless nginx sets `fastcgi_keep_conn on`".into(),
+                why:
+                    "PHP-FPM closes the FastCGI connection after each response unless nginx sets `fastcgi_keep_conn on`"
+                        .into(),
                 origin: Origin::Default(&defaults::CLOSES_EACH),
             }),
             aliases: Vec::new(),
@@ -330,32 +304,14 @@ mod tests {
 
     #[test]
     fn listen_forms() {
-        assert_eq!(
-            parse_listen("127.0.0.1:9000"),
-            Some(Endpoint::tcp(Host::Loopback, 9000))
-        );
+        assert_eq!(parse_listen("127.0.0.1:9000"), Some(Endpoint::tcp(Host::Loopback, 9000)));
         assert_eq!(parse_listen("9000"), Some(Endpoint::tcp(Host::Any, 9000)));
-        assert_eq!(
-            parse_listen("[::1]:9000"),
-            Some(Endpoint::tcp(Host::Loopback, 9000))
-        );
+        assert_eq!(parse_listen("[::1]:9000"), Some(Endpoint::tcp(Host::Loopback, 9000)));
         assert_eq!(parse_listen("*:9001"), Some(Endpoint::tcp(Host::Any, 9001)));
-        assert_eq!(
-            parse_listen("[::]:9000"),
-            Some(Endpoint::tcp(Host::Any, 9000))
-        );
-        assert_eq!(
-            parse_listen("/run/php/php8.2-fpm.sock"),
-            Some(Endpoint::Unix("/run/php/php8.2-fpm.sock".into()))
-        );
-        assert_eq!(
-            parse_listen("php.sock"),
-            Some(Endpoint::Unix("php.sock".into()))
-        );
-        assert_eq!(
-            parse_listen("10.0.0.5:9000"),
-            Some(Endpoint::tcp(Host::parse("10.0.0.5"), 9000))
-        );
+        assert_eq!(parse_listen("[::]:9000"), Some(Endpoint::tcp(Host::Any, 9000)));
+        assert_eq!(parse_listen("/run/php/php8.2-fpm.sock"), Some(Endpoint::Unix("/run/php/php8.2-fpm.sock".into())));
+        assert_eq!(parse_listen("php.sock"), Some(Endpoint::Unix("php.sock".into())));
+        assert_eq!(parse_listen("10.0.0.5:9000"), Some(Endpoint::tcp(Host::parse("10.0.0.5"), 9000)));
         assert_eq!(parse_listen("127.0.0.1:http"), None);
         assert_eq!(parse_listen(""), None);
     }

@@ -162,16 +162,8 @@ fn span_of(file: &SourceFile, p: &Pair<'_, Rule>) -> Span {
 fn section(file: &SourceFile, p: Pair<'_, Rule>) -> Item {
     let span = span_of(file, &p);
     let line = p.as_span().start_pos().line_col().0;
-    let name = p
-        .into_inner()
-        .find(|x| x.as_rule() == Rule::section_name)
-        .expect("grammar: section has a name");
-    Item::Section {
-        name: name.as_str().to_string(),
-        span,
-        name_span: span_of(file, &name),
-        line,
-    }
+    let name = p.into_inner().find(|x| x.as_rule() == Rule::section_name).expect("grammar: section has a name");
+    Item::Section { name: name.as_str().to_string(), span, name_span: span_of(file, &name), line }
 }
 
 fn entry(file: &SourceFile, p: Pair<'_, Rule>) -> Entry {
@@ -190,18 +182,8 @@ fn entry(file: &SourceFile, p: Pair<'_, Rule>) -> Entry {
         }
     }
     let (key, key_span) = key.expect("grammar: entry has a key");
-    let value = value.unwrap_or(Value {
-        pieces: Vec::new(),
-        span: file.span(after_eq, after_eq),
-    });
-    Entry {
-        key,
-        key_span,
-        sub,
-        value,
-        span,
-        line,
-    }
+    let value = value.unwrap_or(Value { pieces: Vec::new(), span: file.span(after_eq, after_eq) });
+    Entry { key, key_span, sub, value, span, line }
 }
 
 fn value(file: &SourceFile, p: Pair<'_, Rule>) -> Value {
@@ -255,11 +237,7 @@ fn piece(file: &SourceFile, x: Pair<'_, Rule>, pieces: &mut Vec<Piece>) {
 
 fn env(file: &SourceFile, p: Pair<'_, Rule>) -> Piece {
     let span = span_of(file, &p);
-    let name = p
-        .into_inner()
-        .next()
-        .map(|n| n.as_str().to_string())
-        .unwrap_or_default();
+    let name = p.into_inner().next().map(|n| n.as_str().to_string()).unwrap_or_default();
     Piece::Env(name, span)
 }
 
@@ -332,11 +310,7 @@ fn error(file: &SourceFile, e: pest::error::Error<Rule>) -> LoadError {
     let ch = text[pos..].chars().next();
     let end = pos + ch.map(|c| c.len_utf8()).unwrap_or(0);
     let line_start = text[..pos].rfind(['\n', '\r']).map(|i| i + 1).unwrap_or(0);
-    let line_text = text[line_start..]
-        .split(['\n', '\r'])
-        .next()
-        .unwrap_or("")
-        .trim_start();
+    let line_text = text[line_start..].split(['\n', '\r']).next().unwrap_or("").trim_start();
     let message = match ch {
         None | Some('\n') | Some('\r') if line_text.starts_with('[') => {
             "syntax error: unexpected end of line, expecting `]` to close the section".to_string()
@@ -346,15 +320,11 @@ fn error(file: &SourceFile, e: pest::error::Error<Rule>) -> LoadError {
             format!("syntax error: unterminated quoted string (quotes must close on the same line)")
         }
         Some('=') => "syntax error: unexpected `=` (quote values that contain `=`)".to_string(),
-        Some('(') | Some(')') => format!(
-            "syntax error: unbalanced `{}` (quote values that contain parentheses)",
-            ch.unwrap_or('(')
-        ),
+        Some('(') | Some(')') => {
+            format!("syntax error: unbalanced `{}` (quote values that contain parentheses)", ch.unwrap_or('('))
+        }
         Some(c) if line_text.starts_with('[') => {
-            format!(
-                "syntax error: unexpected `{}`, expecting `]` to close the section",
-                c.escape_debug()
-            )
+            format!("syntax error: unexpected `{}`, expecting `]` to close the section", c.escape_debug())
         }
         Some(c) => format!("syntax error: unexpected `{}`", c.escape_debug()),
     };
@@ -377,11 +347,7 @@ mod tests {
         let b = SourceMapBuilder::new();
         // A first file so that spans are global, not local.
         b.add(Path::new("pad"), "pad".into(), b"0123456789".to_vec());
-        b.add(
-            Path::new("t.conf"),
-            "t.conf".into(),
-            text.as_bytes().to_vec(),
-        )
+        b.add(Path::new("t.conf"), "t.conf".into(), text.as_bytes().to_vec())
     }
 
     fn entries(items: &[Item]) -> Vec<&Entry> {
@@ -443,30 +409,21 @@ mod tests {
     fn bare_labels_are_items_not_errors() {
         let f = file("# not a comment for php-fpm\nlisten 127.0.0.1:9000\n");
         let items = parse(&f).unwrap();
-        assert!(
-            matches!(&items[0], Item::Bare { line: 1, text, .. } if text == "# not a comment for php-fpm")
-        );
+        assert!(matches!(&items[0], Item::Bare { line: 1, text, .. } if text == "# not a comment for php-fpm"));
         assert!(matches!(&items[1], Item::Bare { line: 2, .. }));
     }
 
     #[test]
     fn errors_have_positions() {
-        for (src, line, col) in [
-            ("[www]\nx = a=b\n", 2, 6),
-            ("x = \"abc\n", 1, 5),
-            ("[www\n", 1, 5),
-            ("x = (a\n", 1, 5),
-        ] {
+        for (src, line, col) in
+            [("[www]\nx = a=b\n", 2, 6), ("x = \"abc\n", 1, 5), ("[www\n", 1, 5), ("x = (a\n", 1, 5)]
+        {
             let f = file(src);
             let e = parse(&f).unwrap_err();
             let span = e.span.unwrap();
             let lc = f.line_col(f.local(span.start));
             assert_eq!((lc.line, lc.column), (line, col), "{src:?}: {}", e.message);
-            assert!(
-                e.message.starts_with(&format!("t.conf:{line}:{col}:")),
-                "{}",
-                e.message
-            );
+            assert!(e.message.starts_with(&format!("t.conf:{line}:{col}:")), "{}", e.message);
         }
     }
 
@@ -489,8 +446,7 @@ mod tests {
             let _ = parse(&f);
         }
         // Truncations of a real file.
-        let src =
-            "[global]\ninclude=/etc/php/*.conf\n[www]\nlisten = \"/run/php.sock\"\nenv[A] = ${B}\n";
+        let src = "[global]\ninclude=/etc/php/*.conf\n[www]\nlisten = \"/run/php.sock\"\nenv[A] = ${B}\n";
         for i in 0..src.len() {
             let b = SourceMapBuilder::new();
             let f = b.add(Path::new("g"), "g".into(), src.as_bytes()[..i].to_vec());

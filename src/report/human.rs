@@ -47,10 +47,7 @@ impl Diagnostic for FindingDiag<'_> {
         Some(sev(self.f.severity))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!(
-            "{}\n(stacklint explain {})",
-            self.f.help, self.f.code
-        )))
+        Some(Box::new(format!("{}\n(stacklint explain {})", self.f.help, self.f.code)))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(self.map)
@@ -96,10 +93,7 @@ impl Diagnostic for ErrorDiag<'_> {
         Some(Box::new("parse-error"))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.e
-            .help
-            .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.e.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.e.span.map(|_| self.map as &dyn miette::SourceCode)
@@ -112,14 +106,8 @@ impl Diagnostic for ErrorDiag<'_> {
 
 /// Renders findings and errors as text. `color` picks the unicode+ANSI theme, else plain ASCII.
 pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_context_lines(1)
-        .with_width(100);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1).with_width(100);
     let mut out = String::new();
     for e in errors {
         let _ = handler.render_report(&mut out, &ErrorDiag { e, map });
@@ -135,11 +123,7 @@ pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], color
 /// The one-line tally printed last.
 pub fn summary(findings: &[Finding], errors: &[LoadError], files: usize) -> String {
     let count = |s| findings.iter().filter(|f| f.severity == s).count();
-    let (e, w, i) = (
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info),
-    );
+    let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     let mut s = format!(
         "{} finding{} ({e} error{}, {w} warning{}, {i} info) in {files} file{}",
         findings.len(),
@@ -149,11 +133,7 @@ pub fn summary(findings: &[Finding], errors: &[LoadError], files: usize) -> Stri
         plural(files)
     );
     if !errors.is_empty() {
-        s.push_str(&format!(
-            "; {} file error{} (exit 2)",
-            errors.len(),
-            plural(errors.len())
-        ));
+        s.push_str(&format!("; {} file error{} (exit 2)", errors.len(), plural(errors.len())));
     }
     s
 }

@@ -45,12 +45,7 @@ pub fn error(map: &SourceMap, e: &LoadError) -> Value {
     }
 }
 
-pub fn render(
-    map: &SourceMap,
-    findings: &[Finding],
-    errors: &[LoadError],
-    files: &[FileInfo],
-) -> String {
+pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], files: &[FileInfo]) -> String {
     let v = json!({
         "version": VERSION,
         "findings": findings.iter().map(|f| finding(map, f)).collect::<Vec<_>>(),

@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     code: "SL401",
     name: "invalid-value",
     severity: Severity::Error,
-    components: &["nginx", "gunicorn", "php-fpm"],
+    components: &["nginx", "envoy", "gunicorn", "php-fpm"],
     summary: "a setting holds a value its component rejects at start-up",
     doc: include_str!("../../rules/SL401-invalid-value.md"),
     check,
@@ -20,12 +20,6 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         .problems
         .iter()
         .filter(|p| p.kind == ProblemKind::InvalidValue)
-        .map(|p| {
-            rule.finding(
-                p.message.clone(),
-                p.help.clone(),
-                vec![Label::primary(p.span, "rejected value")],
-            )
-        })
+        .map(|p| rule.finding(p.message.clone(), p.help.clone(), vec![Label::primary(p.span, "rejected value")]))
         .collect()
 }

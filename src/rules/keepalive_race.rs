@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL201",
     name: "keepalive-race",
     severity: Severity::Warning,
-    components: &["nginx", "gunicorn"],
+    components: &["nginx", "envoy", "gunicorn"],
     summary: "a caller pools idle connections longer than the server behind it keeps them open",
     doc: include_str!("../../rules/SL201-keepalive-race.md"),
     check,
@@ -53,39 +53,22 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         let mut labels = Vec::new();
         match (pool.enabled_at, e.group) {
             (Some(s), _) => labels.push(Label::primary(s, "upstream connections are pooled here")),
-            (None, Some(g)) => labels.push(Label::primary(
-                g.span,
-                pool.default_note
-                    .clone()
-                    .unwrap_or_else(|| "pooled by default".into()),
-            )),
+            (None, Some(g)) => labels
+                .push(Label::primary(g.span, pool.default_note.clone().unwrap_or_else(|| "pooled by default".into()))),
             (None, None) => labels.push(Label::primary(e.route.hop.span, "pooled by default")),
         }
         if let Some(s) = pool.idle.origin.span() {
-            labels.push(Label::secondary(
-                s,
-                format!("pool idle timeout {}", fmt_ms(pool.idle.ms)),
-            ));
+            labels.push(Label::secondary(s, format!("pool idle timeout {}", fmt_ms(pool.idle.ms))));
         }
-        labels.push(Label::secondary(
-            e.target.span,
-            format!("reaches {callee} at {}", e.listener.endpoint),
-        ));
+        labels.push(Label::secondary(e.target.span, format!("reaches {callee} at {}", e.listener.endpoint)));
         let ka_span = ka.origin.span().unwrap_or(e.callee.span);
-        labels.push(Label::secondary(
-            ka_span,
-            format!("{callee} keep-alive: {}", ka.describe()),
-        ));
+        labels.push(Label::secondary(ka_span, format!("{callee} keep-alive: {}", ka.describe())));
         let pool_note = if pool.idle.origin.is_default() {
             format!(" (pool idle: {})", pool.idle.describe())
         } else {
             String::new()
         };
-        let raise_to = pool
-            .idle
-            .ms
-            .map(|p| fmt_ms(Some(p + 5_000)))
-            .unwrap_or_else(|| "more than the pool's".into());
+        let raise_to = pool.idle.ms.map(|p| fmt_ms(Some(p + 5_000))).unwrap_or_else(|| "more than the pool's".into());
         let help = format!(
             "the server must keep idle connections open longer than the caller does: raise {callee}'s keep-alive to {raise_to} or more, or lower the caller's pool idle timeout below {}{pool_note}",
             fmt_ms(ka.ms)
@@ -108,22 +91,13 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             }
             seen_defeat.push(key);
             let mut labels = vec![Label::primary(enabled, "keep-alive pool configured here")];
-            labels.push(Label::secondary(
-                d.span.unwrap_or(r.hop.span),
-                d.message.clone(),
-            ));
+            labels.push(Label::secondary(d.span.unwrap_or(r.hop.span), d.message.clone()));
             if d.span.is_some() {
                 labels.push(Label::secondary(r.hop.span, "used by this location"));
             }
             let mut f = rule.finding(
-                format!(
-                    "upstream keep-alive is configured but never used: {}",
-                    d.message
-                ),
-                format!(
-                    "{}; otherwise every request opens a new upstream connection",
-                    d.fix
-                ),
+                format!("upstream keep-alive is configured but never used: {}", d.message),
+                format!("{}; otherwise every request opens a new upstream connection", d.fix),
                 labels,
             );
             f.severity = Severity::Info;

@@ -20,12 +20,6 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         .problems
         .iter()
         .filter(|p| p.kind == ProblemKind::MissingInclude)
-        .map(|p| {
-            rule.finding(
-                p.message.clone(),
-                p.help.clone(),
-                vec![Label::primary(p.span, "no such file")],
-            )
-        })
+        .map(|p| rule.finding(p.message.clone(), p.help.clone(), vec![Label::primary(p.span, "no such file")]))
         .collect()
 }

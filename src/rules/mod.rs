@@ -31,14 +31,7 @@ pub struct Rule {
 impl Rule {
     /// A finding of this rule at its default severity.
     pub fn finding(&self, message: String, help: String, labels: Vec<Label>) -> Finding {
-        Finding {
-            code: self.code,
-            name: self.name,
-            severity: self.severity,
-            message,
-            help,
-            labels,
-        }
+        Finding { code: self.code, name: self.name, severity: self.severity, message, help, labels }
     }
 }
 
@@ -55,10 +48,7 @@ pub static RULES: &[&Rule] = &[
 
 /// Looks a rule up by code (`SL101`) or name (`timeout-order`), case-insensitively.
 pub fn find(key: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
 /// Runs every rule over the graph. Findings come out sorted by primary location, then code.

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL302",
     name: "port-mismatch",
     severity: Severity::Error,
-    components: &["nginx", "gunicorn", "php-fpm"],
+    components: &["nginx", "envoy", "gunicorn", "php-fpm"],
     summary: "a proxy target reaches no listener, but an app server in the tree listens nearby",
     doc: include_str!("../../rules/SL302-port-mismatch.md"),
     check,
@@ -23,10 +23,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for r in &stack.routes {
         let (_, targets) = stack.targets_of(r);
         for t in targets {
-            if !t.reaches.is_empty()
-                || t.flags.iter().any(|f| f == "down")
-                || seen.contains(&t.span)
-            {
+            if !t.reaches.is_empty() || t.flags.iter().any(|f| f == "down") || seen.contains(&t.span) {
                 continue;
             }
             seen.push(t.span);
@@ -97,18 +94,11 @@ fn check_target(
         l.endpoint
     );
     let bound = if l.is_default {
-        format!(
-            "{} listens on {} (its default: nothing set)",
-            s.component.as_str(),
-            l.endpoint
-        )
+        format!("{} listens on {} (its default: nothing set)", s.component.as_str(), l.endpoint)
     } else {
         format!("{} listens on {}", s.component.as_str(), l.endpoint)
     };
-    let mut labels = vec![Label::primary(
-        t.span,
-        format!("no listener at {}", t.endpoint),
-    )];
+    let mut labels = vec![Label::primary(t.span, format!("no listener at {}", t.endpoint))];
     if t.span != pass_span && !pass_span.to(t.span).eq(&pass_span) {
         labels.push(Label::secondary(pass_span, "used here"));
     }

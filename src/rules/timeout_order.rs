@@ -10,9 +10,8 @@ pub static RULE: Rule = Rule {
     code: "SL101",
     name: "timeout-order",
     severity: Severity::Warning,
-    components: &["nginx", "gunicorn", "php-fpm"],
-    summary:
-        "a proxy's read timeout is not longer than the processing timeout of the server behind it",
+    components: &["nginx", "envoy", "gunicorn", "php-fpm"],
+    summary: "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
     check,
 };
@@ -28,9 +27,16 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         };
         let read = &e.route.hop.read_timeout;
         let Some(r) = read.ms else { continue };
-        // A callee with no limit at all is SL102 unbounded-worker's case.
-        let Some(w) = work.ms else { continue };
-        let too_short = r <= w;
+        // An app server that runs as long as the proxy waits may still be cut off by it; a proxy
+        // behind a proxy answers 504 itself when its own timer fires, so only a strictly shorter
+        // outer timeout loses a response. An app server with no limit at all is SL102
+        // unbounded-worker's case.
+        let too_short = match work.ms {
+            Some(w) if e.callee.role == crate::graph::Role::Proxy => r < w,
+            Some(w) => r <= w,
+            None if e.callee.role == crate::graph::Role::App => continue,
+            None => true,
+        };
         if !too_short {
             continue;
         }
@@ -54,30 +60,17 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                 fmt_ms(read.ms)
             ),
         };
-        let mut labels = vec![Label::primary(
-            e.route.hop.span,
-            format!("{} -> {}", e.route.name, e.target.endpoint),
-        )];
+        let mut labels = vec![Label::primary(e.route.hop.span, format!("{} -> {}", e.route.name, e.target.endpoint))];
         match &read.origin {
-            Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => labels.push(
-                Label::secondary(*s, format!("read timeout {}", fmt_ms(read.ms))),
-            ),
+            Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => {
+                labels.push(Label::secondary(*s, format!("read timeout {}", fmt_ms(read.ms))))
+            }
             _ => {}
         }
         let callee_span = work.origin.span().unwrap_or(e.callee.span);
-        labels.push(Label::secondary(
-            callee_span,
-            format!("{callee} processing timeout: {}", work.describe()),
-        ));
-        let read_note = if read.origin.is_default() {
-            format!(" ({})", read.describe())
-        } else {
-            String::new()
-        };
-        let suggested = work
-            .ms
-            .map(|w| fmt_ms(Some(w + w / 10 + 5_000)))
-            .unwrap_or_else(|| "a bound".into());
+        labels.push(Label::secondary(callee_span, format!("{callee} processing timeout: {}", work.describe())));
+        let read_note = if read.origin.is_default() { format!(" ({})", read.describe()) } else { String::new() };
+        let suggested = work.ms.map(|w| fmt_ms(Some(w + w / 10 + 5_000))).unwrap_or_else(|| "a bound".into());
         let help = format!(
             "make the outer timeout the longer one: raise the read timeout{read_note} to at least {suggested}, or lower {callee}'s timeout below {}; the innermost layer should give up first so it can answer with its own error",
             fmt_ms(read.ms)

@@ -67,22 +67,15 @@ fn finding(rule: &Rule, e: &crate::graph::Edge<'_>) -> Finding {
         work.origin.span().unwrap_or(e.callee.span),
         format!("{callee} processing timeout: {}", fmt_ms(work.ms)),
     )];
-    labels.push(Label::secondary(
-        e.route.hop.span,
-        format!("{} -> {}", e.route.name, e.target.endpoint),
-    ));
+    labels.push(Label::secondary(e.route.hop.span, format!("{} -> {}", e.route.name, e.target.endpoint)));
     match &read.origin {
-        Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => labels.push(
-            Label::secondary(*s, format!("{caller} read timeout {}", fmt_ms(read.ms))),
-        ),
+        Origin::Explicit(s) | Origin::Inherited(s) if *s != e.route.hop.span => {
+            labels.push(Label::secondary(*s, format!("{caller} read timeout {}", fmt_ms(read.ms))))
+        }
         _ => {}
     }
     let suggested = ((r * 11 / 12) / 1000).max(1) * 1000;
-    let read_note = if read.origin.is_default() {
-        format!(" ({})", read.describe())
-    } else {
-        String::new()
-    };
+    let read_note = if read.origin.is_default() { format!(" ({})", read.describe()) } else { String::new() };
     let help = format!(
         "set {callee}'s {setting} a little below {caller}'s read timeout{read_note}, e.g. {}, so that the server frees the worker itself (and logs which request was too slow) before {caller} gives up",
         fmt_ms(Some(suggested))

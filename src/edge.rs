@@ -1,0 +1,177 @@
+//! The layers no file describes: a CDN or cloud load balancer in front of the configs, declared in
+//! `stacklint.toml` (`edge = "cloudflare"`). Each preset holds the provider's documented timeouts,
+//! dated and sourced (`/work/shared/knowledge/defaults.md` §7); `[edge]` keys override them.
+
+use crate::config::EdgeConfig;
+use crate::duration::{Origin, Timeout};
+use crate::graph::{Component, Endpoint, Hop, HopTarget, Pool, Protocol, Role, Route, Server, Stack, Target};
+use crate::source::Span;
+
+/// A provider's documented behaviour towards the origin.
+#[derive(Debug)]
+pub struct Preset {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// How long it waits for the origin's response before answering the client itself.
+    pub read_timeout_ms: u64,
+    /// The status it answers with when `read_timeout_ms` fires.
+    pub timeout_status: &'static str,
+    pub read_semantics: &'static str,
+    /// How long it keeps an idle connection to the origin for reuse (`None`: not documented).
+    pub pool_idle_ms: Option<u64>,
+    pub connect_timeout_ms: Option<u64>,
+    /// When and where the figures were read.
+    pub source: &'static str,
+}
+
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "cloudflare",
+        title: "Cloudflare",
+        read_timeout_ms: 120_000,
+        timeout_status: "524",
+        read_semantics: "time to first byte / between reads (Proxy Read Timeout)",
+        pool_idle_ms: Some(900_000),
+        connect_timeout_ms: Some(19_000),
+        source: "Cloudflare docs, connection-limits and error-524 (2026-07; older pages say 100 s read timeout)",
+    },
+    Preset {
+        name: "aws-alb",
+        title: "AWS Application Load Balancer",
+        read_timeout_ms: 60_000,
+        timeout_status: "504",
+        read_semantics: "idle timeout: no data in either direction",
+        pool_idle_ms: Some(60_000),
+        connect_timeout_ms: Some(10_000),
+        source: "AWS ELB user guide, application-load-balancers.md and troubleshooting (idle_timeout.timeout_seconds default 60)",
+    },
+    Preset {
+        name: "gcp-lb",
+        title: "Google Cloud external Application Load Balancer",
+        read_timeout_ms: 30_000,
+        timeout_status: "502",
+        read_semantics: "backend service timeout: whole response",
+        pool_idle_ms: Some(610_000),
+        connect_timeout_ms: None,
+        source: "googleapis backend service `timeoutSec` default 30 s; `httpKeepAliveTimeoutSec` 610 s (secondary sources, 2026)",
+    },
+    Preset {
+        name: "fastly",
+        title: "Fastly",
+        read_timeout_ms: 15_000,
+        timeout_status: "503",
+        read_semantics: "first byte timeout",
+        pool_idle_ms: None,
+        connect_timeout_ms: Some(1_000),
+        source: "Fastly VCL reference, bereq.first_byte_timeout default 15 s (2026)",
+    },
+    Preset {
+        name: "cloudfront",
+        title: "Amazon CloudFront",
+        read_timeout_ms: 30_000,
+        timeout_status: "504",
+        read_semantics: "origin response timeout",
+        pool_idle_ms: Some(5_000),
+        connect_timeout_ms: Some(10_000),
+        source: "CloudFront developer guide / SDK model: OriginReadTimeout 30 s, OriginKeepaliveTimeout 5 s (2026)",
+    },
+];
+
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+fn declared(what: String, span: Option<Span>) -> Origin {
+    Origin::Declared { what, span }
+}
+
+/// Puts the declared edge in front of the stack: one edge server with a route to every entry
+/// listener (a listener no other layer in the tree sends to), or to `targets` when given.
+pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
+    let Some(provider) = &cfg.provider else { return };
+    let Some(p) = preset(&provider.value) else { return };
+    let span = cfg.span.unwrap_or(provider.span);
+    let read = match &cfg.read_timeout {
+        Some(o) => {
+            Timeout { ms: Some(o.value), origin: declared("stacklint.toml [edge] read_timeout".into(), Some(o.span)) }
+        }
+        None => Timeout {
+            ms: Some(p.read_timeout_ms),
+            origin: declared(format!("{} default, {}", p.title, p.source), Some(span)),
+        },
+    };
+    let pool_idle = match (&cfg.idle_timeout, p.pool_idle_ms) {
+        (Some(o), _) => Some(Timeout {
+            ms: Some(o.value),
+            origin: declared("stacklint.toml [edge] idle_timeout".into(), Some(o.span)),
+        }),
+        (None, Some(ms)) => {
+            Some(Timeout { ms: Some(ms), origin: declared(format!("{} default, {}", p.title, p.source), Some(span)) })
+        }
+        (None, None) => None,
+    };
+
+    // Entry listeners: TCP listeners of servers that nothing in the tree sends to.
+    let reached: std::collections::HashSet<usize> = stack
+        .groups
+        .iter()
+        .flat_map(|g| g.targets.iter())
+        .chain(stack.routes.iter().filter_map(|r| match &r.hop.target {
+            HopTarget::Direct(t) => Some(t),
+            _ => None,
+        }))
+        .flat_map(|t| t.reaches.iter().copied())
+        .collect();
+    let mut entries: Vec<usize> = Vec::new();
+    for (i, l) in stack.listeners.iter().enumerate() {
+        let wanted = if cfg.targets.is_empty() {
+            !reached.contains(&i) && matches!(l.endpoint, Endpoint::Tcp { .. })
+        } else {
+            let comp = stack.servers[l.server].component.as_str();
+            cfg.targets.iter().any(|t| t.value == comp || t.value == l.endpoint.to_string())
+        };
+        if wanted {
+            entries.push(i);
+        }
+    }
+    let sid = stack.servers.len();
+    stack.servers.push(Server {
+        component: Component::Edge,
+        role: Role::Edge,
+        name: format!("{} (stacklint.toml)", p.title),
+        span,
+        listeners: Vec::new(),
+        work_timeout: None,
+        keepalive: None,
+        aliases: Vec::new(),
+        notes: vec![format!("answers {} when the origin is too slow", p.timeout_status)],
+    });
+    for li in entries {
+        let l = &stack.listeners[li];
+        let mut target = Target::new(l.endpoint.clone(), span);
+        target.reaches = vec![li];
+        stack.routes.push(Route {
+            server: sid,
+            name: format!("{} -> {}", p.title, l.endpoint),
+            span,
+            hop: Hop {
+                protocol: Protocol::Http,
+                span,
+                target_span: span,
+                target_text: l.endpoint.to_string(),
+                target: HopTarget::Direct(target),
+                read_timeout: read.clone(),
+                read_semantics: p.read_semantics,
+                connect_timeout: p
+                    .connect_timeout_ms
+                    .map(|ms| Timeout { ms: Some(ms), origin: declared(format!("{} default", p.title), Some(span)) }),
+                pool: pool_idle.clone().map(|idle| Pool {
+                    idle,
+                    enabled_at: None,
+                    default_note: Some(format!("{} reuses idle origin connections", p.title)),
+                }),
+                pool_defeated: Vec::new(),
+            },
+        });
+    }
+}
