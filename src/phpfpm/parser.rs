@@ -317,7 +317,7 @@ fn error(file: &SourceFile, e: pest::error::Error<Rule>) -> LoadError {
         }
         None => "syntax error: unexpected end of file".to_string(),
         Some('"') | Some('\'') => {
-            format!("syntax error: unterminated quoted string (quotes must close on the same line)")
+            "syntax error: unterminated quoted string (quotes must close on the same line)".to_string()
         }
         Some('=') => "syntax error: unexpected `=` (quote values that contain `=`)".to_string(),
         Some('(') | Some(')') => {

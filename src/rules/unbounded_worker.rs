@@ -82,3 +82,64 @@ fn finding(rule: &Rule, e: &crate::graph::Edge<'_>) -> Finding {
     );
     rule.finding(message, help, labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::Timeout;
+    use crate::graph::{Component, Endpoint, Hop, HopTarget, Host, Protocol, Route, Server, StackBuilder, Target};
+    use crate::source::Span;
+
+    fn stack(work: Option<Timeout>, read_ms: Option<u64>) -> Stack {
+        let mut b = StackBuilder::new();
+        let server = |component, role, work_timeout| Server {
+            component,
+            role,
+            name: "x".into(),
+            span: Span::new(1, 2),
+            listeners: Vec::new(),
+            work_timeout,
+            keepalive: None,
+            aliases: Vec::new(),
+            notes: Vec::new(),
+        };
+        let proxy = b.add_server(server(Component::Nginx, Role::Proxy, None));
+        let app = b.add_server(server(Component::Gunicorn, Role::App, work));
+        b.add_listener(app, Endpoint::tcp(Host::Loopback, 8000), Span::new(3, 4), false);
+        b.add_route(Route {
+            server: proxy,
+            name: "location /".into(),
+            span: Span::new(5, 6),
+            hop: Hop {
+                protocol: Protocol::Http,
+                span: Span::new(5, 6),
+                target_span: Span::new(5, 6),
+                target_text: "http://127.0.0.1:8000".into(),
+                target: HopTarget::Direct(Target::new(Endpoint::tcp(Host::Loopback, 8000), Span::new(5, 6))),
+                read_timeout: Timeout::explicit(read_ms, Span::new(7, 8)),
+                read_semantics: "between two successive reads",
+                connect_timeout: None,
+                pool: None,
+                pool_defeated: Vec::new(),
+            },
+        });
+        b.link()
+    }
+
+    #[test]
+    fn fires_for_any_app_server_without_a_limit() {
+        // gunicorn `timeout = 0` behind proxy_read_timeout 60s.
+        let s = stack(Some(Timeout::explicit(None, Span::new(9, 10))), Some(60_000));
+        let f = check(&s, &RULE);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].anchor(), Span::new(9, 10));
+        assert!(f[0].help.contains("55 s"), "{}", f[0].help);
+        // Not for a bounded server, nor behind a proxy that waits forever too.
+        assert!(check(&stack(Some(Timeout::explicit(Some(30_000), Span::new(9, 10))), Some(60_000)), &RULE).is_empty());
+        assert!(check(&stack(Some(Timeout::explicit(None, Span::new(9, 10))), None), &RULE).is_empty());
+        assert!(check(&stack(None, Some(60_000)), &RULE).is_empty());
+        // And SL101 leaves this case to SL102.
+        let s = stack(Some(Timeout::explicit(None, Span::new(9, 10))), Some(60_000));
+        assert!(crate::rules::find("SL101").map(|r| (r.check)(&s, r)).unwrap().is_empty());
+    }
+}
