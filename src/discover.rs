@@ -26,6 +26,10 @@ pub enum Kind {
     DotEnv,
     /// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
     Envoy,
+    /// `php-fpm.conf`, pool files (`php-fpm.d/*.conf`, `pool.d/*.conf`, `*.conf` with pool content).
+    PhpFpm,
+    /// `php.ini` and `conf.d/*.ini` under a php directory.
+    PhpIni,
 }
 
 impl Kind {
@@ -40,6 +44,8 @@ impl Kind {
             Kind::Compose => "compose",
             Kind::DotEnv => "dotenv",
             Kind::Envoy => "envoy",
+            Kind::PhpFpm => "php-fpm",
+            Kind::PhpIni => "php-ini",
         }
     }
 }
@@ -179,6 +185,26 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if lower == "nginx.conf" {
         return Some(Kind::Nginx);
     }
+    // PHP: php.ini and its conf.d/*.ini; php-fpm.conf and pool files (checked before the nginx
+    // directories: a pool file may sit in a `conf.d/`).
+    if lower == "php.ini" || (lower.ends_with(".ini") && parent == "conf.d" && under_php_dir(path)) {
+        return Some(Kind::PhpIni);
+    }
+    if (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
+        || (matches!(parent, "php-fpm.d" | "pool.d") && lower.ends_with(".conf"))
+    {
+        return Some(Kind::PhpFpm);
+    }
+    let mut head = Some(head);
+    let mut text: Option<Option<String>> = None;
+    let mut head = || text.get_or_insert_with(|| head.take().and_then(|h| h())).clone();
+    if lower.ends_with(".conf") {
+        if let Some(t) = head() {
+            if crate::phpfpm::looks_like_fpm(&t) && !crate::nginx::looks_like_nginx(&t) {
+                return Some(Kind::PhpFpm);
+            }
+        }
+    }
     if lower == "haproxy.cfg" {
         return Some(Kind::Haproxy);
     }
@@ -196,7 +222,15 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
         ["license", "readme", "copying", "changelog", "notice", "authors"].iter().any(|p| lower.starts_with(p));
     let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available") || parent.starts_with("sites-");
     if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
-        return Some(Kind::Nginx);
+        // Under an nginx directory by name; elsewhere (supervisor/conf.d, fail2ban, ...) only when
+        // the content is nginx, so other tools' conf.d files are skipped, not reported broken.
+        let under_nginx = path.ancestors().skip(1).any(|a| {
+            a.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().contains("nginx"))
+        });
+        if under_nginx || head().is_some_and(|t| crate::nginx::looks_like_nginx(&t)) {
+            return Some(Kind::Nginx);
+        }
+        return None;
     }
     let yaml_or_json = lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json");
     if yaml_or_json {
@@ -216,6 +250,17 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
         }
     }
     None
+}
+
+/// Is some ancestor directory a PHP one (`php`, `php8.2`, `php-8.2`, `php82`)?
+fn under_php_dir(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|a| {
+        a.file_name().and_then(|n| n.to_str()).map(|n| n.to_ascii_lowercase()).is_some_and(|n| {
+            n == "php"
+                || n.strip_prefix("php")
+                    .is_some_and(|r| r.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit()))
+        })
+    })
 }
 
 /// Walks the roots and classifies every file. Unknown files are skipped silently.

@@ -99,6 +99,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let nopts = nginx::model::Options { version: nginx_version, known_hosts };
     nginx::model::add(&tree, &nopts, &mut b);
     haproxy::model::add(&haproxy_cfg, &mut b);
+    let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
+    errors.extend(errs);
+    crate::phpfpm::model::add(&fpm, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,
@@ -144,7 +147,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     // Files pulled in by includes are nginx files too, even when their names say nothing.
     for f in map.files() {
         if !f.builtin && Some(&f.display) != cfg_display.as_ref() && !files.iter().any(|x| x.path == f.display) {
-            files.push(FileInfo { path: f.display.clone(), kind: Kind::Nginx });
+            let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
+            let kind = if from_fpm { Kind::PhpFpm } else { Kind::Nginx };
+            files.push(FileInfo { path: f.display.clone(), kind });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -20,6 +20,7 @@ pub mod gunicorn;
 pub mod haproxy;
 pub mod launch;
 pub mod nginx;
+pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod source;

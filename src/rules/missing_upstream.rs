@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "SL301",
     name: "missing-upstream",
     severity: Severity::Error,
-    components: &["haproxy", "envoy", "nginx"],
+    components: &["haproxy", "envoy", "nginx", "php-fpm"],
     summary: "a route sends to an upstream group (nginx upstream, HAProxy backend, Envoy cluster) that does not exist",
     doc: include_str!("../../rules/SL301-missing-upstream.md"),
     check,

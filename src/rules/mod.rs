@@ -12,6 +12,7 @@ mod missing_upstream;
 mod port_mismatch;
 mod suspicious_unit;
 mod timeout_order;
+mod unbounded_worker;
 
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::Stack;
@@ -51,6 +52,7 @@ impl Rule {
 /// Every rule, in code order.
 pub static RULES: &[&Rule] = &[
     &timeout_order::RULE,
+    &unbounded_worker::RULE,
     &keepalive_race::RULE,
     &missing_upstream::RULE,
     &port_mismatch::RULE,

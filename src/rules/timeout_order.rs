@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     code: "SL101",
     name: "timeout-order",
     severity: Severity::Warning,
-    components: &["haproxy", "envoy", "nginx", "gunicorn"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm"],
     summary: "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
     check,
@@ -29,10 +29,12 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         let Some(r) = read.ms else { continue };
         // An app server that runs as long as the proxy waits may still be cut off by it; a proxy
         // behind a proxy answers 504 itself when its own timer fires, so only a strictly shorter
-        // outer timeout loses a response.
+        // outer timeout loses a response. An app server with no limit at all is SL102
+        // unbounded-worker's case.
         let too_short = match work.ms {
             Some(w) if e.callee.role == crate::graph::Role::Proxy => r < w,
             Some(w) => r <= w,
+            None if e.callee.role == crate::graph::Role::App => continue,
             None => true,
         };
         if !too_short {
