@@ -1,5 +1,5 @@
 //! Differential tests against HAProxy itself (`haproxy -c -f FILE`, Debian 12's 2.6.12 in CI; install
-//! it with `scripts/install-test-deps-haproxy.sh`).
+//! it with `scripts/install-test-deps.sh`).
 //!
 //! * Every HAProxy fixture stacklint accepts (`fixtures/rules`, `fixtures/stacks`,
 //!   `fixtures/haproxy/valid`), `haproxy -c` accepts too, unless HAProxy fails for a reason outside
@@ -68,9 +68,9 @@ fn haproxy() -> Option<PathBuf> {
         }
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("haproxy is not installed; run scripts/install-test-deps-haproxy.sh (CI=true: not skipping)");
+        panic!("haproxy is not installed; run scripts/install-test-deps.sh (CI=true: not skipping)");
     }
-    eprintln!("\n{}\n!!! SKIPPED: haproxy differential tests: `haproxy` is not installed.\n!!! Run scripts/install-test-deps-haproxy.sh (with CI=true this test fails instead).\n{}\n", "!".repeat(72), "!".repeat(72));
+    eprintln!("\n{}\n!!! SKIPPED: haproxy differential tests: `haproxy` is not installed.\n!!! Run scripts/install-test-deps.sh (with CI=true this test fails instead).\n{}\n", "!".repeat(72), "!".repeat(72));
     None
 }
 

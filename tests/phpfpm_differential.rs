@@ -4,7 +4,7 @@
 //! line (the file's first line says `; line: N`; php-fpm prints `[FILE:N]` for its own errors, while
 //! for INI syntax errors it only says "on line 1" because it feeds its parser one line at a time).
 //!
-//! php-fpm comes from `scripts/install-test-deps-phpfpm.sh`. When it is missing the test fails
+//! php-fpm comes from `scripts/install-test-deps.sh`. When it is missing the test fails
 //! under `CI=true` and prints a loud skip otherwise.
 
 use stacklint::discover::{self, Found, Kind};
@@ -37,12 +37,12 @@ fn binary_or_skip() -> Option<PathBuf> {
     match php_fpm() {
         Some(p) => Some(p),
         None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("php-fpm not found and CI=true: run scripts/install-test-deps-phpfpm.sh")
+            panic!("php-fpm not found and CI=true: run scripts/install-test-deps.sh")
         }
         None => {
             eprintln!("\n=============================================================");
             eprintln!("SKIPPED: php-fpm differential test: no php-fpm8.2 / php-fpm binary");
-            eprintln!("         (run scripts/install-test-deps-phpfpm.sh)");
+            eprintln!("         (run scripts/install-test-deps.sh)");
             eprintln!("=============================================================\n");
             None
         }
