@@ -376,13 +376,28 @@ impl StackBuilder {
     /// Joins every target to the listeners it reaches. A target never reaches its own server.
     pub fn link(mut self) -> Stack {
         let Stack { servers, listeners, routes, groups, .. } = &mut self.stack;
+        // Index listeners by port and by socket file name, so linking stays linear in the size
+        // of the config rather than targets x listeners.
+        let mut by_port: std::collections::HashMap<u16, Vec<ListenerId>> = std::collections::HashMap::new();
+        let mut unix: Vec<ListenerId> = Vec::new();
+        for (i, l) in listeners.iter().enumerate() {
+            match &l.endpoint {
+                Endpoint::Tcp { port, .. } => by_port.entry(*port).or_default().push(i),
+                Endpoint::Unix(_) => unix.push(i),
+                Endpoint::Fd(_) => {}
+            }
+        }
         let find = |ep: &Endpoint, from: Option<ServerId>| -> Vec<ListenerId> {
-            listeners
+            let candidates: &[ListenerId] = match ep {
+                Endpoint::Tcp { port, .. } => by_port.get(port).map(Vec::as_slice).unwrap_or(&[]),
+                Endpoint::Unix(_) => &unix,
+                Endpoint::Fd(_) => &[],
+            };
+            candidates
                 .iter()
-                .enumerate()
-                .filter(|(_, l)| Some(l.server) != from)
-                .filter(|(_, l)| addr::reaches(ep, &l.endpoint, &servers[l.server].aliases))
-                .map(|(i, _)| i)
+                .copied()
+                .filter(|&i| Some(listeners[i].server) != from)
+                .filter(|&i| addr::reaches(ep, &listeners[i].endpoint, &servers[listeners[i].server].aliases))
                 .collect()
         };
         for g in groups.iter_mut() {

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
 
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for e in stack.edges() {
         let Some(pool) = stack.pool_of(e.route) else {
             continue;
@@ -39,10 +39,9 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         }
         let key = (e.group.map(|g| g.span), e.target.span, e.listener.server);
-        if seen.contains(&key) {
+        if !seen.insert(key) {
             continue;
         }
-        seen.push(key);
         let caller = e.caller.who();
         let callee = e.callee.who();
         let message = format!(
@@ -76,7 +75,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         out.push(rule.finding(message, help, labels));
     }
     // Pooling asked for explicitly but silently defeated.
-    let mut seen_defeat = Vec::new();
+    let mut seen_defeat = std::collections::HashSet::new();
     for r in &stack.routes {
         let Some(pool) = stack.pool_of(r) else {
             continue;
@@ -86,10 +85,9 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         };
         for d in &r.hop.pool_defeated {
             let key = (enabled, d.span, d.message.clone());
-            if seen_defeat.contains(&key) {
+            if !seen_defeat.insert(key) {
                 continue;
             }
-            seen_defeat.push(key);
             let mut labels = vec![Label::primary(enabled, "keep-alive pool configured here")];
             labels.push(Label::secondary(d.span.unwrap_or(r.hop.span), d.message.clone()));
             if d.span.is_some() {

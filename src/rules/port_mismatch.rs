@@ -6,6 +6,7 @@ use super::Rule;
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::addr::{edit_distance, same_host};
 use crate::graph::{Endpoint, Role, Stack, Target};
+use std::collections::{HashMap, HashSet};
 
 pub static RULE: Rule = Rule {
     code: "SL302",
@@ -17,40 +18,17 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut seen = Vec::new();
-    for r in &stack.routes {
-        let (_, targets) = stack.targets_of(r);
-        for t in targets {
-            if !t.reaches.is_empty() || t.flags.iter().any(|f| f == "down") || seen.contains(&t.span) {
-                continue;
-            }
-            seen.push(t.span);
-            if let Some(f) = check_target(stack, rule, r.server, t, r.hop.span) {
-                out.push(f);
-            }
-        }
-    }
-    out
+/// Facts about the whole graph that every target's check needs, computed once.
+struct Ctx {
+    /// Listeners some target reaches.
+    reached: HashSet<usize>,
+    /// callee server -> the servers that send to it.
+    in_front: HashMap<usize, HashSet<usize>>,
 }
 
-fn check_target(
-    stack: &Stack,
-    rule: &Rule,
-    caller: usize,
-    t: &Target,
-    pass_span: crate::source::Span,
-) -> Option<Finding> {
-    // Candidates: app servers (and servers of other components) that the target was evidently
-    // meant for: same host, other port; or another socket path.
-    let caller_component = stack.servers[caller].component;
-    // A proxy that sends to the caller sits in front of it: never the caller's intended target.
-    let in_front: std::collections::HashSet<usize> =
-        stack.edges().into_iter().filter(|e| e.listener.server == caller).map(|e| e.route.server).collect();
-    // Prefer listeners that no other target reaches (an orphaned app server is the likeliest
-    // intended target), then the closest port or socket path.
-    let reached: std::collections::HashSet<usize> = stack
+fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let reached: HashSet<usize> = stack
         .groups
         .iter()
         .flat_map(|g| g.targets.iter())
@@ -60,11 +38,50 @@ fn check_target(
         }))
         .flat_map(|t| t.reaches.iter().copied())
         .collect();
-    let mut best: Option<((bool, usize), usize)> = None; // (score, listener)
+    let mut in_front: HashMap<usize, HashSet<usize>> = HashMap::new();
+    for e in stack.edges() {
+        in_front.entry(e.listener.server).or_default().insert(e.route.server);
+    }
+    let ctx = Ctx { reached, in_front };
+    let mut seen = std::collections::HashSet::new();
+    for r in &stack.routes {
+        let (_, targets) = stack.targets_of(r);
+        for t in targets {
+            if !t.reaches.is_empty() || t.flags.iter().any(|f| f == "down") || !seen.insert(t.span) {
+                continue;
+            }
+            if let Some(f) = check_target(stack, &ctx, rule, r, t) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+fn check_target(
+    stack: &Stack,
+    ctx: &Ctx,
+    rule: &Rule,
+    route: &crate::graph::Route,
+    t: &Target,
+) -> Option<Finding> {
+    let caller = route.server;
+    let pass_span = route.hop.span;
+    // FastCGI goes to PHP-FPM, HTTP to everything else: a listener speaking another protocol is
+    // a poor guess.
+    let speaks = |c: crate::graph::Component| {
+        (route.hop.protocol == crate::graph::Protocol::FastCgi) == (c == crate::graph::Component::PhpFpm)
+    };
+    // Candidates: app servers (and servers of other components) that the target was evidently
+    // meant for: same host, other port; or another socket path.
+    let caller_component = stack.servers[caller].component;
+    let in_front = ctx.in_front.get(&caller);
+    let reached = &ctx.reached;
+    let mut best: Option<((bool, bool, usize, bool), usize)> = None; // (score, listener)
     for (i, l) in stack.listeners.iter().enumerate() {
         let s = &stack.servers[l.server];
         if l.server == caller
-            || in_front.contains(&l.server)
+            || in_front.is_some_and(|f| f.contains(&l.server))
             || s.role == Role::Edge
             || !(s.role == Role::App || s.component != caller_component)
         {
@@ -80,7 +97,7 @@ fn check_target(
             (Endpoint::Unix(a), Endpoint::Unix(b)) => edit_distance(a, b),
             _ => continue,
         };
-        let score = (reached.contains(&i), score);
+        let score = (!speaks(s.component), s.role != Role::App, score, reached.contains(&i));
         if best.is_none_or(|(s, _)| score < s) {
             best = Some((score, i));
         }

@@ -20,7 +20,8 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut out = Vec::new();
     // One finding per (cause, callee): ten locations inheriting one http-level timeout are one
     // mistake, not ten.
-    let mut seen: Vec<(Option<crate::source::Span>, usize, String)> = Vec::new();
+    let mut seen: std::collections::HashSet<(Option<crate::source::Span>, usize, String)> =
+        std::collections::HashSet::new();
     for e in stack.edges() {
         let Some(work) = &e.callee.work_timeout else {
             continue;
@@ -42,11 +43,9 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         }
         let callee_id = e.listener.server;
         let key = (read.origin.span(), callee_id, read.describe());
-        if let Some(i) = seen.iter().position(|k| *k == key) {
-            let _ = i;
+        if !seen.insert(key) {
             continue;
         }
-        seen.push(key);
         let caller = e.caller.who();
         let callee = e.callee.who();
         let w = fmt_ms(work.ms);
