@@ -127,16 +127,13 @@ pub fn main() -> i32 {
 
 /// The rule table printed by `stacklint rules`.
 pub fn rules_table() -> String {
-    let mut s = format!("{:<7} {:<18} {:<8} {:<20} {}\n", "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY");
-    for r in crate::rules::RULES {
-        s.push_str(&format!(
-            "{:<7} {:<18} {:<8} {:<20} {}\n",
-            r.code,
-            r.name,
-            r.severity.as_str(),
-            r.components.join(","),
-            r.summary
-        ));
+    let rules = crate::rules::RULES;
+    let comps: Vec<String> = rules.iter().map(|r| r.components.join(",")).collect();
+    let wn = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let wc = comps.iter().map(|c| c.len()).max().unwrap_or(10).max(10);
+    let mut s = format!("{:<6} {:<wn$} {:<8} {:<wc$} {}\n", "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY");
+    for (r, c) in rules.iter().zip(&comps) {
+        s.push_str(&format!("{:<6} {:<wn$} {:<8} {:<wc$} {}\n", r.code, r.name, r.severity.as_str(), c, r.summary));
     }
     s
 }
