@@ -132,17 +132,6 @@ fn listener(
             Routes::None => {}
         }
     }
-    // As a callee of an outer layer, Envoy works on a request for as long as its slowest route
-    // waits for its upstream.
-    let longest = b
-        .stack
-        .routes
-        .iter()
-        .filter(|r| r.server == sid)
-        .map(|r| &r.hop.read_timeout)
-        .max_by_key(|t| t.ms.unwrap_or(u64::MAX))
-        .cloned();
-    b.stack.servers[sid].work_timeout = longest;
 }
 
 /// How long a route waits for its upstream's response: the route timeout (whole response,

@@ -410,6 +410,24 @@ impl StackBuilder {
                 t.reaches = find(&t.endpoint, Some(r.server));
             }
         }
+        // As the callee of an outer layer (a CDN, HAProxy in front of nginx), a proxy works on a
+        // request for as long as its slowest route waits for its upstream.
+        for r in routes.iter() {
+            if !matches!(r.hop.target, HopTarget::Group(_) | HopTarget::Direct(_)) {
+                continue;
+            }
+            let s = &mut servers[r.server];
+            if s.role != Role::Proxy {
+                continue;
+            }
+            let longer = match &s.work_timeout {
+                None => true,
+                Some(w) => w.ms.is_some() && r.hop.read_timeout.ms.is_none_or(|m| Some(m) > w.ms),
+            };
+            if longer {
+                s.work_timeout = Some(r.hop.read_timeout.clone());
+            }
+        }
         self.stack
     }
 }

@@ -260,18 +260,6 @@ impl<'a> Builder<'a, '_> {
             self.b.add_listener(sid, Endpoint::tcp(Host::Any, 80), header_span(d), true);
         }
         self.locations(sid, body, scope, "");
-        // As a callee of an outer layer (HAProxy, a CDN), nginx works on a request for as long
-        // as its slowest route waits for its upstream.
-        let longest = self
-            .b
-            .stack
-            .routes
-            .iter()
-            .filter(|r| r.server == sid)
-            .map(|r| &r.hop.read_timeout)
-            .max_by_key(|t| t.ms.unwrap_or(u64::MAX))
-            .cloned();
-        self.b.stack.servers[sid].work_timeout = longest;
     }
 
     /// Routes for every `*_pass` in this level and nested `location`/`if`/`limit_except` blocks.

@@ -58,13 +58,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     out
 }
 
-fn check_target(
-    stack: &Stack,
-    ctx: &Ctx,
-    rule: &Rule,
-    route: &crate::graph::Route,
-    t: &Target,
-) -> Option<Finding> {
+fn check_target(stack: &Stack, ctx: &Ctx, rule: &Rule, route: &crate::graph::Route, t: &Target) -> Option<Finding> {
     let caller = route.server;
     let pass_span = route.hop.span;
     // FastCGI goes to PHP-FPM, HTTP to everything else: a listener speaking another protocol is
