@@ -224,9 +224,10 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
     if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
         // Under an nginx directory by name; elsewhere (supervisor/conf.d, fail2ban, ...) only when
         // the content is nginx, so other tools' conf.d files are skipped, not reported broken.
-        let under_nginx = path.ancestors().skip(1).any(|a| {
-            a.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().contains("nginx"))
-        });
+        let under_nginx = path
+            .ancestors()
+            .skip(1)
+            .any(|a| a.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().contains("nginx")));
         if under_nginx || head().is_some_and(|t| crate::nginx::looks_like_nginx(&t)) {
             return Some(Kind::Nginx);
         }
