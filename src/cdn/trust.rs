@@ -339,3 +339,71 @@ mod tests {
         assert!(matches!(addr_entry("::ffff:10.0.0.1", Span::default()).spec, AddrSpec::Net(ipnet::IpNet::V4(_))));
     }
 }
+
+/// One Envoy listener: RBAC filters become access lists (network RBAC and HTTP RBAC on
+/// `direct_remote_ip`/`source_ip` see the peer; HTTP RBAC on `remote_ip` sees the client address
+/// after X-Forwarded-For processing); `xff_num_trusted_hops` (or an explicit
+/// `use_remote_address: false`) is a trust list: from any peer, or from the peers a peer-address
+/// allow list lets in.
+pub fn envoy_listener(l: &crate::envoy::config::ListenerCfg, sid: ServerId, b: &mut StackBuilder) {
+    let mut lists: Vec<AccessList> = Vec::new();
+    let rbacs = l.rbac.iter().map(|r| (r, "a closed connection (network RBAC)")).chain(
+        l.hcms.iter().flat_map(|h| h.rbac.iter().map(|r| (r, "403 (\"RBAC: access denied\")"))),
+    );
+    for (r, denial) in rbacs {
+        if r.opaque || r.prefixes.is_empty() {
+            continue;
+        }
+        let verdict = if r.deny { Verdict::Deny } else { Verdict::Allow };
+        let sees_client = r.prefixes.iter().all(|(_, _, k)| k == "remote_ip");
+        lists.push(AccessList {
+            server: sid,
+            scope: "listener".into(),
+            span: r.prefixes[0].1,
+            rules: r
+                .prefixes
+                .iter()
+                .map(|(text, span, _)| AccessRule { verdict, addr: addr_entry(text, *span) })
+                .collect(),
+            otherwise: if r.deny { Verdict::Allow } else { Verdict::Deny },
+            sees_client,
+            satisfy_any: None,
+            denial: denial.to_string(),
+        });
+    }
+    for h in &l.hcms {
+        let trusted = match (h.xff_num_trusted_hops, h.use_remote_address) {
+            (Some((n, span)), _) if n > 0 => Some(span),
+            (_, Some((false, span))) => Some(span),
+            _ => None,
+        };
+        let Some(span) = trusted else { continue };
+        // Peers that get in at all: a peer allow list narrows "any peer".
+        let peer_lists: Vec<&AccessList> = lists.iter().filter(|a| !a.sees_client).collect();
+        let from = if peer_lists.is_empty() {
+            vec![AddrEntry { spec: AddrSpec::All, text: "any peer".into(), span }]
+        } else {
+            let mut nets = super::everything().to_vec();
+            for a in &peer_lists {
+                nets = super::intersection(&nets, &allowed(a));
+            }
+            // Keep the written entries (with their spans) that make up the admitted peers.
+            peer_lists
+                .iter()
+                .flat_map(|a| a.rules.iter())
+                .filter(|r| r.verdict == Verdict::Allow)
+                .filter(|r| super::nets_of(&r.addr.spec).iter().all(|n| super::covered(n, &nets)))
+                .map(|r| r.addr.clone())
+                .collect()
+        };
+        b.stack.trust.push(Trust {
+            server: sid,
+            scope: "listener".into(),
+            span,
+            from,
+            header: ClientHeader { name: "X-Forwarded-For".into(), span: Some(span) },
+            recursive: Some(span),
+        });
+    }
+    b.stack.access.extend(lists);
+}
