@@ -295,51 +295,6 @@ pub fn allow_line(c: crate::graph::Component, net: &ipnet::IpNet) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::graph::AccessRule;
-
-    fn rule(v: Verdict, s: &str) -> AccessRule {
-        AccessRule { verdict: v, addr: addr_entry(s, Span::default()) }
-    }
-    fn list(rules: Vec<AccessRule>, otherwise: Verdict) -> AccessList {
-        AccessList {
-            server: 0,
-            scope: String::new(),
-            span: Span::default(),
-            rules,
-            otherwise,
-            sees_client: false,
-            satisfy_any: None,
-            denial: String::new(),
-        }
-    }
-
-    #[test]
-    fn first_match_wins() {
-        let l = list(
-            vec![rule(Verdict::Deny, "10.0.1.0/24"), rule(Verdict::Allow, "10.0.0.0/16"), rule(Verdict::Deny, "all")],
-            Verdict::Allow,
-        );
-        let a = allowed(&l);
-        assert!(super::super::covered(&"10.0.2.0/24".parse().unwrap(), &a));
-        assert!(!super::super::covered(&"10.0.1.0/24".parse().unwrap(), &a));
-        assert!(!super::super::covered(&"2400:cb00::/32".parse().unwrap(), &a));
-        // IPv4-only rules leave IPv6 to the default
-        let l = list(vec![rule(Verdict::Allow, "1.2.3.0/24"), rule(Verdict::Deny, "0.0.0.0/0")], Verdict::Allow);
-        assert!(super::super::covered(&"2400:cb00::/32".parse().unwrap(), &allowed(&l)));
-    }
-
-    #[test]
-    fn entries() {
-        assert_eq!(addr_entry("all", Span::default()).spec, AddrSpec::All);
-        assert_eq!(addr_entry("unix:", Span::default()).spec, AddrSpec::Unix);
-        assert_eq!(addr_entry("proxy.example.com", Span::default()).spec, AddrSpec::Other);
-        assert!(matches!(addr_entry("::ffff:10.0.0.1", Span::default()).spec, AddrSpec::Net(ipnet::IpNet::V4(_))));
-    }
-}
-
 /// One Envoy listener: RBAC filters become access lists (network RBAC and HTTP RBAC on
 /// `direct_remote_ip`/`source_ip` see the peer; HTTP RBAC on `remote_ip` sees the client address
 /// after X-Forwarded-For processing); `xff_num_trusted_hops` (or an explicit
@@ -347,9 +302,11 @@ mod tests {
 /// allow list lets in.
 pub fn envoy_listener(l: &crate::envoy::config::ListenerCfg, sid: ServerId, b: &mut StackBuilder) {
     let mut lists: Vec<AccessList> = Vec::new();
-    let rbacs = l.rbac.iter().map(|r| (r, "a closed connection (network RBAC)")).chain(
-        l.hcms.iter().flat_map(|h| h.rbac.iter().map(|r| (r, "403 (\"RBAC: access denied\")"))),
-    );
+    let rbacs = l
+        .rbac
+        .iter()
+        .map(|r| (r, "a closed connection (network RBAC)"))
+        .chain(l.hcms.iter().flat_map(|h| h.rbac.iter().map(|r| (r, "403 (\"RBAC: access denied\")"))));
     for (r, denial) in rbacs {
         if r.opaque || r.prefixes.is_empty() {
             continue;
@@ -406,4 +363,49 @@ pub fn envoy_listener(l: &crate::envoy::config::ListenerCfg, sid: ServerId, b: &
         });
     }
     b.stack.access.extend(lists);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::AccessRule;
+
+    fn rule(v: Verdict, s: &str) -> AccessRule {
+        AccessRule { verdict: v, addr: addr_entry(s, Span::default()) }
+    }
+    fn list(rules: Vec<AccessRule>, otherwise: Verdict) -> AccessList {
+        AccessList {
+            server: 0,
+            scope: String::new(),
+            span: Span::default(),
+            rules,
+            otherwise,
+            sees_client: false,
+            satisfy_any: None,
+            denial: String::new(),
+        }
+    }
+
+    #[test]
+    fn first_match_wins() {
+        let l = list(
+            vec![rule(Verdict::Deny, "10.0.1.0/24"), rule(Verdict::Allow, "10.0.0.0/16"), rule(Verdict::Deny, "all")],
+            Verdict::Allow,
+        );
+        let a = allowed(&l);
+        assert!(super::super::covered(&"10.0.2.0/24".parse().unwrap(), &a));
+        assert!(!super::super::covered(&"10.0.1.0/24".parse().unwrap(), &a));
+        assert!(!super::super::covered(&"2400:cb00::/32".parse().unwrap(), &a));
+        // IPv4-only rules leave IPv6 to the default
+        let l = list(vec![rule(Verdict::Allow, "1.2.3.0/24"), rule(Verdict::Deny, "0.0.0.0/0")], Verdict::Allow);
+        assert!(super::super::covered(&"2400:cb00::/32".parse().unwrap(), &allowed(&l)));
+    }
+
+    #[test]
+    fn entries() {
+        assert_eq!(addr_entry("all", Span::default()).spec, AddrSpec::All);
+        assert_eq!(addr_entry("unix:", Span::default()).spec, AddrSpec::Unix);
+        assert_eq!(addr_entry("proxy.example.com", Span::default()).spec, AddrSpec::Other);
+        assert!(matches!(addr_entry("::ffff:10.0.0.1", Span::default()).spec, AddrSpec::Net(ipnet::IpNet::V4(_))));
+    }
 }
