@@ -49,6 +49,10 @@ pub struct Common {
     /// Project file (default: stacklint.toml at the first PATH that has one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The edge provider's address ranges (one CIDR per line), instead of the bundled list and
+    /// stacklint.toml's `[edge] cdn_ranges`.
+    #[arg(long, value_name = "FILE")]
+    pub cdn_ranges: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -98,7 +102,7 @@ fn parse_version(s: &str) -> Result<Version, String> {
 }
 
 fn options(c: &Common) -> Options {
-    Options { nginx_version: c.nginx_version, config: c.config.clone() }
+    Options { nginx_version: c.nginx_version, config: c.config.clone(), cdn_ranges: c.cdn_ranges.clone() }
 }
 
 /// Runs the CLI; returns the exit code (0 clean, 1 findings, 2 errors).

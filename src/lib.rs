@@ -6,6 +6,7 @@
 //! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
+pub mod cdn;
 pub mod cli;
 pub mod compose;
 pub mod config;

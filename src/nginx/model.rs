@@ -213,7 +213,10 @@ impl<'a> Builder<'a, '_> {
             if d.name == "server" && d.block.is_some() {
                 let body = self.tree.expanded(d.children());
                 let inner = scope.enter(&body);
+                let sid = self.b.stack.servers.len();
                 self.server(d, &body, &inner);
+                // Client-address trust and access lists (realip, allow/deny, geo).
+                crate::cdn::trust::nginx_server(self.tree, level, &body, sid, self.b);
             }
         }
     }
