@@ -55,6 +55,14 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
 
+    let node_files: Vec<_> = found
+        .iter()
+        .filter(|f| crate::node::wants(f))
+        .cloned()
+        .collect();
+    let (node_tree, errs) = crate::node::load(&ctx, &node_files);
+    errors.extend(errs);
+
     let mut b = StackBuilder::new();
     let known_hosts: HashSet<String> = HashSet::new();
     let nopts = nginx::model::Options {
@@ -62,6 +70,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
         known_hosts,
     };
     nginx::model::add(&tree, &nopts, &mut b);
+    crate::node::model::add(&node_tree, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,

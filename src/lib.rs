@@ -16,6 +16,7 @@ pub mod graph;
 pub mod gunicorn;
 pub mod launch;
 pub mod nginx;
+pub mod node;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -18,19 +18,36 @@ fn json_of(out: &std::process::Output) -> Value {
 
 #[test]
 fn example_stack_exits_1_with_all_four_cross_layer_rules() {
-    let out = bin().arg(example()).arg("--color").arg("never").output().unwrap();
+    let out = bin()
+        .arg(example())
+        .arg("--color")
+        .arg("never")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    for code in ["SL101(timeout-order)", "SL201(keepalive-race)", "SL301(missing-upstream)", "SL302(port-mismatch)"] {
+    for code in [
+        "SL101(timeout-order)",
+        "SL201(keepalive-race)",
+        "SL301(missing-upstream)",
+        "SL302(port-mismatch)",
+    ] {
         assert!(text.contains(code), "missing {code} in:\n{text}");
     }
     // One diagnostic labels lines in both files.
-    assert!(text.contains("shop.conf:") && text.contains("gunicorn.conf.py:"), "{text}");
+    assert!(
+        text.contains("shop.conf:") && text.contains("gunicorn.conf.py:"),
+        "{text}"
+    );
 }
 
 #[test]
 fn json_shape_is_stable() {
-    let out = bin().current_dir(example()).args(["--format", "json", "."]).output().unwrap();
+    let out = bin()
+        .current_dir(example())
+        .args(["--format", "json", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v = json_of(&out);
     assert_eq!(v["version"], 1);
@@ -39,10 +56,20 @@ fn json_shape_is_stable() {
         assert!(!f[key].is_null(), "finding lacks {key}: {f}");
     }
     let l = &f["labels"][0];
-    for key in ["file", "line", "column", "end_line", "end_column", "message"] {
+    for key in [
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+    ] {
         assert!(!l[key].is_null(), "label lacks {key}: {l}");
     }
-    assert!(l["file"].as_str().unwrap().starts_with("./etc/") || l["file"].as_str().unwrap().starts_with("./app/"));
+    assert!(
+        l["file"].as_str().unwrap().starts_with("./etc/")
+            || l["file"].as_str().unwrap().starts_with("./app/")
+    );
     assert!(v["errors"].as_array().unwrap().is_empty());
     let kinds: Vec<(&str, &str)> = v["files"]
         .as_array()
@@ -50,14 +77,29 @@ fn json_shape_is_stable() {
         .iter()
         .map(|f| (f["path"].as_str().unwrap(), f["kind"].as_str().unwrap()))
         .collect();
-    assert!(kinds.contains(&("./etc/nginx/nginx.conf", "nginx")), "{kinds:?}");
-    assert!(kinds.contains(&("./app/gunicorn.conf.py", "gunicorn")), "{kinds:?}");
-    assert!(kinds.contains(&("./deploy/reports.service", "systemd")), "{kinds:?}");
+    assert!(
+        kinds.contains(&("./etc/nginx/nginx.conf", "nginx")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("./app/gunicorn.conf.py", "gunicorn")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("./deploy/reports.service", "systemd")),
+        "{kinds:?}"
+    );
 }
 
 #[test]
 fn fail_on_controls_the_exit_code() {
-    let run = |level: &str| bin().arg(example()).args(["--fail-on", level, "--format", "json"]).output().unwrap();
+    let run = |level: &str| {
+        bin()
+            .arg(example())
+            .args(["--fail-on", level, "--format", "json"])
+            .output()
+            .unwrap()
+    };
     assert_eq!(run("warning").status.code(), Some(1));
     assert_eq!(run("error").status.code(), Some(1)); // SL301 and SL302 are errors
     assert_eq!(run("never").status.code(), Some(0));
@@ -66,16 +108,33 @@ fn fail_on_controls_the_exit_code() {
 #[test]
 fn a_clean_tree_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("nginx.conf"), "events {}\nhttp { server { listen 80; } }\n").unwrap();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        "events {}\nhttp { server { listen 80; } }\n",
+    )
+    .unwrap();
     let out = bin().arg(dir.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn a_broken_config_exits_2_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("nginx.conf"), "events {}\nhttp {\n  server {\n    listen 80\n}\n").unwrap();
-    let out = bin().current_dir(dir.path()).args(["--format", "json", "."]).output().unwrap();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        "events {}\nhttp {\n  server {\n    listen 80\n}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--format", "json", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
     let e = &v["errors"][0];
@@ -97,7 +156,9 @@ fn rules_and_explain() {
     let t = String::from_utf8(out.stdout).unwrap();
     assert!(t.contains("SL101") && t.contains("timeout-order"));
     let out = bin().args(["explain", "keepalive-race"]).output().unwrap();
-    assert!(String::from_utf8(out.stdout).unwrap().starts_with("# SL201 keepalive-race"));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("# SL201 keepalive-race"));
     let out = bin().args(["explain", "SL999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
@@ -111,7 +172,10 @@ fn graph_shows_every_layer_with_timeouts() {
     assert!(t.contains("location / -> http shop"), "{t}");
     assert!(t.contains("read timeout 30 s"), "{t}");
     assert!(t.contains("127.0.0.1:8000 -> gunicorn"), "{t}");
-    assert!(t.contains("127.0.0.1:8001 -> (nothing in the tree listens here)"), "{t}");
+    assert!(
+        t.contains("127.0.0.1:8001 -> (nothing in the tree listens here)"),
+        "{t}"
+    );
     assert!(t.contains("processing timeout 60 s"), "{t}");
 }
 
@@ -133,9 +197,17 @@ fn garbage_and_truncated_files_never_panic() {
         std::fs::write(dir.path().join("conf.d/site.conf"), input).unwrap();
         let cut = (i * 13) % py.len();
         std::fs::write(dir.path().join("gunicorn.conf.py"), &py[..cut]).unwrap();
-        let out = bin().arg(dir.path()).args(["--format", "json"]).output().unwrap();
+        let out = bin()
+            .arg(dir.path())
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
         let code = out.status.code();
-        assert!(matches!(code, Some(0..=2)), "input {i}: exit {code:?}, stderr {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            matches!(code, Some(0..=2)),
+            "input {i}: exit {code:?}, stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).expect("JSON even for garbage");
         if code == Some(2) {
             assert!(!v["errors"].as_array().unwrap().is_empty());

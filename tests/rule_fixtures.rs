@@ -36,8 +36,13 @@ pub fn lint(dir: &Path) -> (i32, Value) {
     }
     cmd.arg(".");
     let out = cmd.output().unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", dir.display(), String::from_utf8_lossy(&out.stderr)));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: not JSON ({e}): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap_or(-1), json)
 }
 
@@ -48,7 +53,10 @@ fn found(json: &Value) -> BTreeSet<String> {
         .iter()
         .map(|f| {
             let labels = f["labels"].as_array().unwrap();
-            let p = labels.iter().find(|l| l["primary"] == true).unwrap_or(&labels[0]);
+            let p = labels
+                .iter()
+                .find(|l| l["primary"] == true)
+                .unwrap_or(&labels[0]);
             let file = p["file"].as_str().unwrap().trim_start_matches("./");
             format!("{} {}:{}", f["rule"].as_str().unwrap(), file, p["line"])
         })
@@ -73,12 +81,22 @@ fn check(dir: &Path) -> Result<(), String> {
     let got = found(&json);
     let want = expected(dir);
     if got != want {
-        return Err(format!("{}:\n  expected {want:?}\n  got      {got:?}", dir.display()));
+        return Err(format!(
+            "{}:\n  expected {want:?}\n  got      {got:?}",
+            dir.display()
+        ));
     }
-    let fails = json["findings"].as_array().unwrap().iter().any(|f| f["severity"] != "info");
+    let fails = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] != "info");
     let want_code = if fails { 1 } else { 0 };
     if code != want_code {
-        return Err(format!("{}: exit code {code}, expected {want_code}", dir.display()));
+        return Err(format!(
+            "{}: exit code {code}, expected {want_code}",
+            dir.display()
+        ));
     }
     Ok(())
 }
@@ -86,14 +104,23 @@ fn check(dir: &Path) -> Result<(), String> {
 fn run_all(dirs: Vec<PathBuf>) {
     assert!(!dirs.is_empty());
     let failures: Vec<String> = dirs.iter().filter_map(|d| check(d).err()).collect();
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn bad_cases_produce_exactly_their_findings() {
     let dirs = cases("bad");
     for d in &dirs {
-        assert!(!expected(d).is_empty(), "{}: a bad case needs an EXPECT file", d.display());
+        assert!(
+            !expected(d).is_empty(),
+            "{}: a bad case needs an EXPECT file",
+            d.display()
+        );
     }
     run_all(dirs);
 }
@@ -102,31 +129,53 @@ fn bad_cases_produce_exactly_their_findings() {
 fn good_cases_produce_no_findings() {
     let dirs = cases("good");
     for d in &dirs {
-        assert!(expected(d).is_empty(), "{}: a good case must not expect findings", d.display());
+        assert!(
+            expected(d).is_empty(),
+            "{}: a good case must not expect findings",
+            d.display()
+        );
     }
     run_all(dirs);
 }
 
 #[test]
 fn every_rule_has_bad_and_good_fixtures() {
-    let out = Command::cargo_bin("stacklint").unwrap().arg("rules").output().unwrap();
+    let out = Command::cargo_bin("stacklint")
+        .unwrap()
+        .arg("rules")
+        .output()
+        .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
     for line in table.lines().skip(1) {
         let mut it = line.split_whitespace();
         let (code, name) = (it.next().unwrap(), it.next().unwrap());
         let dir = root().join("fixtures/rules").join(format!("{code}-{name}"));
         for kind in ["bad", "good"] {
-            let n = std::fs::read_dir(dir.join(kind)).map(|d| d.count()).unwrap_or(0);
-            assert!(n > 0, "{code} {name} has no {kind} fixture under {}", dir.display());
+            let n = std::fs::read_dir(dir.join(kind))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            assert!(
+                n > 0,
+                "{code} {name} has no {kind} fixture under {}",
+                dir.display()
+            );
         }
-        assert!(root().join("rules").join(format!("{code}-{name}.md")).exists(), "{code} has no doc page");
+        assert!(
+            root()
+                .join("rules")
+                .join(format!("{code}-{name}.md"))
+                .exists(),
+            "{code} has no doc page"
+        );
     }
 }
 
 #[test]
 fn example_stacks_produce_their_findings() {
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(root().join("fixtures/stacks")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/stacks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     run_all(dirs);
 }

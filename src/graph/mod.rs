@@ -232,6 +232,9 @@ pub enum ProblemKind {
     MissingInclude,
     /// A value the component rejects at start-up (`timeout = "30s"` in gunicorn, `1.5s` in nginx).
     InvalidValue,
+    /// A value almost certainly written in the wrong unit (Node `keepAliveTimeout = 65`, which is
+    /// 65 ms; HAProxy `timeout server 30`, which is 30 ms).
+    SuspiciousUnit,
 }
 
 /// A single-component problem found while building the graph; rules turn these into findings.
@@ -252,6 +255,9 @@ pub struct Stack {
     pub routes: Vec<Route>,
     pub groups: Vec<Group>,
     pub problems: Vec<Problem>,
+    /// How long servers wait for a client's request headers (Node `headersTimeout`), for the
+    /// servers that have such a limit.
+    pub headers_timeouts: Vec<(ServerId, Timeout)>,
 }
 
 /// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
@@ -359,6 +365,12 @@ impl StackBuilder {
             .groups
             .iter()
             .position(|g| g.component == component && g.name == name)
+    }
+
+    /// Records how long a server waits for request headers.
+    pub fn set_headers_timeout(&mut self, server: ServerId, timeout: Timeout) {
+        self.stack.headers_timeouts.retain(|(s, _)| *s != server);
+        self.stack.headers_timeouts.push((server, timeout));
     }
 
     pub fn add_problem(&mut self, problem: Problem) {
