@@ -110,6 +110,12 @@ fn apps_of(o: &ObjectExpression<'_>) -> Vec<Pm2App> {
 
 /// Reads a JS ecosystem file. `Err`: message and local span of the syntax error.
 pub fn parse_js(name: &str, text: &str) -> Result<Vec<Pm2App>, (String, (u32, u32))> {
+    if let Some(at) = super::source::too_deep(text) {
+        return Err((
+            "nesting too deep; not read".into(),
+            (at as u32, at as u32 + 1),
+        ));
+    }
     let allocator = Allocator::default();
     let ret = Parser::new(&allocator, text, super::source::source_type(name)).parse();
     if ret.panicked || ret.diagnostics.has_errors() {

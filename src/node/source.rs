@@ -130,8 +130,56 @@ pub fn source_type(name: &str) -> SourceType {
     }
 }
 
-/// Parses and analyses one file.
+/// Deepest bracket nesting read (counted naively, strings included); deeper files are refused
+/// rather than risk the parser's recursion.
+const MAX_NESTING: usize = 1_000;
+
+/// Byte offset where naive bracket nesting first exceeds [`MAX_NESTING`].
+pub(crate) fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Parses and analyses one file (on a thread with a large stack: the parser and the AST walk
+/// recurse).
 pub fn analyze(name: &str, text: &str) -> Result<JsFacts, SyntaxError> {
+    if let Some(at) = too_deep(text) {
+        return Err(SyntaxError {
+            message: format!("nesting deeper than {MAX_NESTING} levels; not read"),
+            span: (at as u32, at as u32 + 1),
+        });
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(64 * 1024 * 1024)
+            .spawn_scoped(s, || analyze_here(name, text))
+            .map_err(|e| SyntaxError {
+                message: format!("cannot start the parser thread: {e}"),
+                span: (0, 0),
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(SyntaxError {
+                    message: "the JavaScript parser failed on this file".into(),
+                    span: (0, 0),
+                })
+            })
+    })
+}
+
+fn analyze_here(name: &str, text: &str) -> Result<JsFacts, SyntaxError> {
     let allocator = Allocator::default();
     let ret = Parser::new(&allocator, text, source_type(name)).parse();
     if ret.panicked || ret.diagnostics.has_errors() {

@@ -4,6 +4,7 @@
 //!
 //! Rules read the stack graph only: they never look at config text.
 
+mod headers_timeout_order;
 mod invalid_value;
 mod keepalive_race;
 mod missing_include;
@@ -45,6 +46,7 @@ impl Rule {
 pub static RULES: &[&Rule] = &[
     &timeout_order::RULE,
     &keepalive_race::RULE,
+    &headers_timeout_order::RULE,
     &missing_upstream::RULE,
     &port_mismatch::RULE,
     &missing_include::RULE,
