@@ -4,8 +4,8 @@
 use stacklint::discover;
 use stacklint::duration::{Origin, Timeout};
 use stacklint::graph::{
-    Component, Endpoint, Group, Hop, HopTarget, Host, KeepAlive, Pool, ProblemKind, Protocol,
-    Role, Route, Server, Stack, StackBuilder, Target,
+    Component, Endpoint, Group, Hop, HopTarget, Host, KeepAlive, Pool, ProblemKind, Protocol, Role,
+    Route, Server, Stack, StackBuilder, Target,
 };
 use stacklint::source::Span;
 use std::path::Path;
@@ -35,7 +35,10 @@ const EXPRESS: &str = "const express = require('express');\nconst app = express(
 #[test]
 fn default_keepalive_assumed_v24_and_env_port() {
     let (b, map, errs) = build(&[
-        ("app/package.json", r#"{"name":"a","scripts":{"start":"node server.js"}}"#),
+        (
+            "app/package.json",
+            r#"{"name":"a","scripts":{"start":"node server.js"}}"#,
+        ),
         ("app/server.js", EXPRESS),
         ("app/.env", "PORT=8081\n"),
     ]);
@@ -44,8 +47,14 @@ fn default_keepalive_assumed_v24_and_env_port() {
     assert_eq!(st.servers.len(), 1);
     let s = &st.servers[0];
     assert_eq!((s.component, s.role), (Component::Node, Role::App));
-    assert!(s.name.starts_with("node ") && s.name.ends_with("server.js"), "{}", s.name);
-    let Some(KeepAlive::Idle(ka)) = &s.keepalive else { panic!() };
+    assert!(
+        s.name.starts_with("node ") && s.name.ends_with("server.js"),
+        "{}",
+        s.name
+    );
+    let Some(KeepAlive::Idle(ka)) = &s.keepalive else {
+        panic!()
+    };
     assert_eq!(ka.ms, Some(5_000));
     match &ka.origin {
         Origin::Default(f) => assert!(f.versions.contains("assumed v24"), "{}", f.versions),
@@ -65,17 +74,27 @@ fn version_from_nvmrc_and_dockerfile() {
         (".nvmrc", "26\n"),
         ("server.js", EXPRESS),
     ]);
-    let Some(KeepAlive::Idle(ka)) = &b.stack.servers[0].keepalive else { panic!() };
+    let Some(KeepAlive::Idle(ka)) = &b.stack.servers[0].keepalive else {
+        panic!()
+    };
     assert_eq!(ka.ms, Some(65_000));
     let (b, _, _) = build(&[
         ("package.json", r#"{"engines":{"node":">=26"}}"#),
-        ("Dockerfile", "FROM node:22-alpine\nENV PORT=4000\nCMD [\"node\", \"server.js\"]\n"),
+        (
+            "Dockerfile",
+            "FROM node:22-alpine\nENV PORT=4000\nCMD [\"node\", \"server.js\"]\n",
+        ),
         ("server.js", EXPRESS),
     ]);
     let s = &b.stack.servers[0];
-    let Some(KeepAlive::Idle(ka)) = &s.keepalive else { panic!() };
+    let Some(KeepAlive::Idle(ka)) = &s.keepalive else {
+        panic!()
+    };
     assert_eq!(ka.ms, Some(5_000), "Dockerfile FROM wins over engines");
-    assert_eq!(b.stack.listeners[s.listeners[0]].endpoint.port(), Some(4000));
+    assert_eq!(
+        b.stack.listeners[s.listeners[0]].endpoint.port(),
+        Some(4000)
+    );
 }
 
 #[test]
@@ -84,11 +103,18 @@ fn source_default_port_when_env_unset_and_random_port_note() {
     assert_eq!(b.stack.listeners[0].endpoint.port(), Some(3000));
     let (b, _, _) = build(&[
         ("package.json", "{}"),
-        ("server.js", "const express = require('express');\nexpress().listen(process.env.PORT);\n"),
+        (
+            "server.js",
+            "const express = require('express');\nexpress().listen(process.env.PORT);\n",
+        ),
     ]);
     let s = &b.stack.servers[0];
     assert!(s.listeners.is_empty());
-    assert!(s.notes.iter().any(|n| n.contains("random port")), "{:?}", s.notes);
+    assert!(
+        s.notes.iter().any(|n| n.contains("random port")),
+        "{:?}",
+        s.notes
+    );
 }
 
 #[test]
@@ -99,10 +125,20 @@ fn pm2_env_wins_and_instances_noted() {
         ("ecosystem.config.js", "module.exports = { apps: [{ name: 'api', script: './server.js', instances: 4, env: { PORT: 7000 } }] };\n"),
     ]);
     let s = &b.stack.servers[0];
-    assert_eq!(b.stack.listeners[s.listeners[0]].endpoint.port(), Some(7000));
-    assert!(s.notes.iter().any(|n| n == "pm2 instances: 4"), "{:?}", s.notes);
+    assert_eq!(
+        b.stack.listeners[s.listeners[0]].endpoint.port(),
+        Some(7000)
+    );
+    assert!(
+        s.notes.iter().any(|n| n == "pm2 instances: 4"),
+        "{:?}",
+        s.notes
+    );
     let (b, _, _) = build(&[
-        ("package.json", r#"{"scripts":{"start":"PORT=5000 node server.js"}}"#),
+        (
+            "package.json",
+            r#"{"scripts":{"start":"PORT=5000 node server.js"}}"#,
+        ),
         ("server.js", EXPRESS),
     ]);
     assert_eq!(b.stack.listeners[0].endpoint.port(), Some(5000));
@@ -113,11 +149,19 @@ fn explicit_timeouts_spans_and_suspicious_unit() {
     let src = "const http = require('http');\nconst server = http.createServer((q, r) => r.end());\nserver.keepAliveTimeout = 65;\nserver.headersTimeout = 66000;\nserver.timeout = 30000;\nserver.listen(8080, '127.0.0.1');\n";
     let (b, map, _) = build(&[("package.json", "{}"), ("server.js", src)]);
     let s = &b.stack.servers[0];
-    let Some(KeepAlive::Idle(ka)) = &s.keepalive else { panic!() };
+    let Some(KeepAlive::Idle(ka)) = &s.keepalive else {
+        panic!()
+    };
     assert_eq!(ka.ms, Some(65));
-    assert_eq!(map.slice(ka.origin.span().unwrap()), "server.keepAliveTimeout = 65");
+    assert_eq!(
+        map.slice(ka.origin.span().unwrap()),
+        "server.keepAliveTimeout = 65"
+    );
     assert_eq!(s.work_timeout.as_ref().unwrap().ms, Some(30_000));
-    assert_eq!(b.stack.listeners[0].endpoint, Endpoint::tcp(Host::Loopback, 8080));
+    assert_eq!(
+        b.stack.listeners[0].endpoint,
+        Endpoint::tcp(Host::Loopback, 8080)
+    );
     let p = &b.stack.problems[0];
     assert_eq!(p.kind, ProblemKind::SuspiciousUnit);
     assert_eq!(map.slice(p.span), "server.keepAliveTimeout = 65");
@@ -129,20 +173,35 @@ fn explicit_timeouts_spans_and_suspicious_unit() {
 fn fastify_defaults() {
     let (b, _, _) = build(&[
         ("package.json", "{}"),
-        ("server.js", "const fastify = require('fastify')();\nfastify.listen({ port: 3000 });\n"),
+        (
+            "server.js",
+            "const fastify = require('fastify')();\nfastify.listen({ port: 3000 });\n",
+        ),
     ]);
     let s = &b.stack.servers[0];
-    let Some(KeepAlive::Idle(ka)) = &s.keepalive else { panic!() };
+    let Some(KeepAlive::Idle(ka)) = &s.keepalive else {
+        panic!()
+    };
     assert_eq!(ka.ms, Some(72_000));
-    assert_eq!(b.stack.listeners[0].endpoint, Endpoint::tcp(Host::Loopback, 3000));
+    assert_eq!(
+        b.stack.listeners[0].endpoint,
+        Endpoint::tcp(Host::Loopback, 3000)
+    );
 }
 
 #[test]
 fn syntax_error_is_a_load_error_with_position() {
-    let (b, _, errs) = build(&[("package.json", "{}"), ("server.js", "const a = 1;\napp.listen(3000\n")]);
+    let (b, _, errs) = build(&[
+        ("package.json", "{}"),
+        ("server.js", "const a = 1;\napp.listen(3000\n"),
+    ]);
     assert!(b.stack.servers.is_empty());
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].contains("server.js:3:1") || errs[0].contains("server.js:2:"), "{}", errs[0]);
+    assert!(
+        errs[0].contains("server.js:3:1") || errs[0].contains("server.js:2:"),
+        "{}",
+        errs[0]
+    );
 }
 
 #[test]
@@ -211,7 +270,11 @@ fn keepalive_race_nginx_pool_to_node_default() {
     let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
     assert!(codes.contains(&"SL201"), "{codes:?}");
     let f = findings.iter().find(|f| f.code == "SL201").unwrap();
-    assert!(f.message.contains("node closes them after 5 s"), "{}", f.message);
+    assert!(
+        f.message.contains("node closes them after 5 s"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]
@@ -219,10 +282,18 @@ fn headers_timeout_order_from_graph() {
     let src = "const express = require('express');\nconst server = express().listen(3000);\nserver.keepAliveTimeout = 65000;\n";
     let (b, map, _) = build(&[("package.json", "{}"), ("server.js", src)]);
     let stack = b.link();
-    let f: Vec<_> = stacklint::rules::run(&stack).into_iter().filter(|f| f.code == "SL202").collect();
+    let f: Vec<_> = stacklint::rules::run(&stack)
+        .into_iter()
+        .filter(|f| f.code == "SL202")
+        .collect();
     assert_eq!(f.len(), 1);
     assert_eq!(map.slice(f[0].anchor()), "server.keepAliveTimeout = 65000");
     // Node's own defaults (v26: 65 s keep-alive, 60 s headers) are not reported.
-    let (b, _, _) = build(&[("package.json", r#"{"engines":{"node":"26"}}"#), ("server.js", EXPRESS)]);
-    assert!(stacklint::rules::run(&b.link()).iter().all(|f| f.code != "SL202"));
+    let (b, _, _) = build(&[
+        ("package.json", r#"{"engines":{"node":"26"}}"#),
+        ("server.js", EXPRESS),
+    ]);
+    assert!(stacklint::rules::run(&b.link())
+        .iter()
+        .all(|f| f.code != "SL202"));
 }

@@ -292,7 +292,7 @@ fn add_server(app: &NodeApp, site: &ServerSite, b: &mut StackBuilder) {
                         "{why}: the OS picks a random port, so no proxy can reach it"
                     ));
                 }
-                Resolved::Num(n, _) if n == 0.0 => {
+                Resolved::Num(0.0, _) => {
                     notes.push("listen(0): the OS picks a random port".into());
                 }
                 _ => notes.push("listen port decided at run time".into()),

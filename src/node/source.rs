@@ -657,10 +657,7 @@ impl<'t> Analyzer<'t> {
                         }
                         Some("path") => {
                             let (e, s) = v();
-                            let value = match self.eval(e) {
-                                Val::Str(p) => Val::Str(p),
-                                other => other,
-                            };
+                            let value = self.eval(e);
                             port = Some(Setting { value, span: s });
                         }
                         _ => {}
