@@ -30,6 +30,9 @@ pub enum Kind {
     PhpFpm,
     /// `php.ini` and `conf.d/*.ini` under a php directory.
     PhpIni,
+    /// Node.js: `package.json`, `.nvmrc`, `.node-version`, PM2 `ecosystem.config.*`, and JS/TS
+    /// files under a directory with a `package.json`.
+    Node,
 }
 
 impl Kind {
@@ -46,6 +49,7 @@ impl Kind {
             Kind::Envoy => "envoy",
             Kind::PhpFpm => "php-fpm",
             Kind::PhpIni => "php-ini",
+            Kind::Node => "node",
         }
     }
 }
@@ -172,6 +176,17 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
             && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     {
         return Some(Kind::Compose);
+    }
+    if matches!(
+        lower.as_str(),
+        "package.json"
+            | ".nvmrc"
+            | ".node-version"
+            | "ecosystem.config.js"
+            | "ecosystem.config.cjs"
+            | "ecosystem.config.json"
+    ) {
+        return Some(Kind::Node);
     }
     if lower == ".env" || lower.starts_with(".env.") {
         return Some(Kind::DotEnv);
@@ -302,11 +317,49 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let found = walked
         .into_iter()
         .filter_map(|(path, canon)| {
-            let kind = classify(&path, || read_head(&canon))?;
+            let kind = classify(&path, || read_head(&canon)).or_else(|| node_source(&path, &canon, &ctx.roots))?;
             Some(Found { display: ctx.display(&canon), path, kind })
         })
         .collect();
     Ok((ctx, found))
+}
+
+/// Largest JS/TS file read as a Node source (bigger ones are bundles).
+const MAX_NODE_SOURCE_BYTES: u64 = 1024 * 1024;
+
+/// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
+/// up to the root), not a type declaration, not minified: a Node source file.
+fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
+    let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let ext_ok = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
+    if !ext_ok || lower.ends_with(".d.ts") || lower.contains(".min.") {
+        return None;
+    }
+    if std::fs::metadata(canon).ok()?.len() > MAX_NODE_SOURCE_BYTES {
+        return None;
+    }
+    let root = roots.iter().find(|r| canon.starts_with(&r.canonical))?;
+    let mut dir = canon.parent();
+    let mut found = false;
+    while let Some(d) = dir {
+        if !d.starts_with(&root.canonical) {
+            break;
+        }
+        if d.join("package.json").is_file() {
+            found = true;
+            break;
+        }
+        dir = d.parent();
+    }
+    if !found {
+        return None;
+    }
+    // Minified bundles: a very long first line.
+    let head = read_head(canon)?;
+    if head.lines().take(5).any(|l| l.len() > 2_000) {
+        return None;
+    }
+    Some(Kind::Node)
 }
 
 fn read_head(path: &Path) -> Option<String> {

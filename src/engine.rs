@@ -95,6 +95,10 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
     errors.extend(errs);
 
+    let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
+    let (node_tree, errs) = crate::node::load(&ctx, &node_files);
+    errors.extend(errs);
+
     let mut b = StackBuilder::new();
     let mut known_hosts: HashSet<String> = HashSet::new();
     known_hosts.extend(cfg.hosts.iter().map(|(n, _)| n.value.clone()));
@@ -105,6 +109,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
     errors.extend(errs);
     crate::phpfpm::model::add(&fpm, &mut b);
+    crate::node::model::add(&node_tree, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,

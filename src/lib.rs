@@ -21,6 +21,7 @@ pub mod gunicorn;
 pub mod haproxy;
 pub mod launch;
 pub mod nginx;
+pub mod node;
 pub mod phpfpm;
 pub mod report;
 pub mod rules;

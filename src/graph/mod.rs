@@ -352,6 +352,9 @@ pub struct Stack {
     pub access: Vec<AccessList>,
     /// The declared edge's published address ranges, when stacklint has them.
     pub edge_ranges: Option<crate::cdn::EdgeRanges>,
+    /// How long servers wait for a client's request headers (Node `headersTimeout`), for the
+    /// servers that have such a limit.
+    pub headers_timeouts: Vec<(ServerId, Timeout)>,
 }
 
 /// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
@@ -459,6 +462,12 @@ impl StackBuilder {
     /// Finds a group by component and name (first declared wins, as in nginx and HAProxy).
     pub fn group_named(&self, component: Component, name: &str) -> Option<GroupId> {
         self.stack.groups.iter().position(|g| g.component == component && g.name == name)
+    }
+
+    /// Records how long a server waits for request headers.
+    pub fn set_headers_timeout(&mut self, server: ServerId, timeout: Timeout) {
+        self.stack.headers_timeouts.retain(|(s, _)| *s != server);
+        self.stack.headers_timeouts.push((server, timeout));
     }
 
     pub fn add_problem(&mut self, problem: Problem) {

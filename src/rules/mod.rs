@@ -6,6 +6,7 @@
 
 mod cdn_range_foreign;
 mod cdn_range_missing;
+mod headers_timeout_order;
 mod invalid_value;
 mod keepalive_race;
 mod missing_include;
@@ -58,6 +59,7 @@ pub static RULES: &[&Rule] = &[
     &timeout_order::RULE,
     &unbounded_worker::RULE,
     &keepalive_race::RULE,
+    &headers_timeout_order::RULE,
     &missing_upstream::RULE,
     &port_mismatch::RULE,
     &missing_include::RULE,
