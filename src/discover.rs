@@ -24,6 +24,9 @@ pub enum Kind {
     DotEnv,
     /// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
     Envoy,
+    /// A Python script a launch runs (`python main.py`), read for `uvicorn.run(...)`; never
+    /// classified by name.
+    Python,
 }
 
 impl Kind {
@@ -37,6 +40,7 @@ impl Kind {
             Kind::Compose => "compose",
             Kind::DotEnv => "dotenv",
             Kind::Envoy => "envoy",
+            Kind::Python => "python",
         }
     }
 }

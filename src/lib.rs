@@ -22,3 +22,4 @@ pub mod nginx;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod uvicorn;

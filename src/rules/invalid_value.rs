@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     code: "SL401",
     name: "invalid-value",
     severity: Severity::Error,
-    components: &["nginx", "envoy", "gunicorn"],
+    components: &["nginx", "envoy", "gunicorn", "uvicorn"],
     summary: "a setting holds a value its component rejects at start-up",
     doc: include_str!("../../rules/SL401-invalid-value.md"),
     check,

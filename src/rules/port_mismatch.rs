@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL302",
     name: "port-mismatch",
     severity: Severity::Error,
-    components: &["nginx", "envoy", "gunicorn"],
+    components: &["nginx", "envoy", "gunicorn", "uvicorn"],
     summary: "a proxy target reaches no listener, but an app server in the tree listens nearby",
     doc: include_str!("../../rules/SL302-port-mismatch.md"),
     check,

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     code: "SL101",
     name: "timeout-order",
     severity: Severity::Warning,
-    components: &["nginx", "envoy", "gunicorn"],
+    components: &["nginx", "envoy", "gunicorn", "uvicorn"],
     summary: "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
     check,
