@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn options() {
         let a = parse(&words("--log-level debug main:app --port=8080 --reload --host 0.0.0.0 --port 9000"));
-        assert_eq!(a.app.unwrap().text, "main:app");
+        assert_eq!(a.app.as_ref().unwrap().text, "main:app");
         assert_eq!(a.get("port").unwrap().1.text, "9000");
         assert_eq!(a.get("host").unwrap().1.text, "0.0.0.0");
         assert!(a.reload.is_some());

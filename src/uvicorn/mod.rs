@@ -303,7 +303,7 @@ impl Instance {
     }
 
     /// From a command line and the launch's environment (command line wins).
-    fn from_cli(&mut self, args: &cmdline::Args, env: &[(String, Word)]) {
+    fn apply_cli(&mut self, args: &cmdline::Args, env: &[(String, Word)]) {
         for (opt, key) in cmdline::VALUED {
             if let Some((_, w, _)) = args.get(key) {
                 self.apply(key, Raw::Text(&w.text), w.text.clone(), w.span, From::CommandLine, opt);
@@ -343,7 +343,7 @@ impl Instance {
     }
 
     /// From a `uvicorn.run(...)` call.
-    fn from_run(&mut self, file: &SourceFile, call: &RunCall) {
+    fn apply_run(&mut self, file: &SourceFile, call: &RunCall) {
         for (_, key) in cmdline::VALUED {
             if let Some(a) = call.keyword(key) {
                 let text = file.slice(a.span).to_string();
@@ -384,7 +384,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
             inst.launch = Some(li);
             inst.service = l.service.clone();
             inst.env_web_concurrency = l.env_var("WEB_CONCURRENCY").cloned();
-            inst.from_cli(&cmdline::parse(&l.argv[1..]), &l.env);
+            inst.apply_cli(&cmdline::parse(&l.argv[1..]), &l.env);
             out.push(inst);
         } else if is_python(program) {
             // `python [-u ...] script.py args`
@@ -408,7 +408,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
             if calls.len() > 1 {
                 inst.notes.push(format!("{} has {} uvicorn.run calls: the first is read", sf.display, calls.len()));
             }
-            inst.from_run(&sf, call);
+            inst.apply_run(&sf, call);
             out.push(inst);
         }
     }
@@ -416,7 +416,8 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
 }
 
 /// The script a launch runs: relative to the launch's directory, else (container paths such as
-/// `/app/main.py`) the file in the tree whose path ends the same way, nearest to the launch first.
+/// `/app/main.py` after `COPY . /app`) the file in the tree whose path ends the same way, with the
+/// longest matching tail, nearest to the launch first.
 fn find_script(ctx: &Ctx, base: &Path, p: &str) -> Option<PathBuf> {
     let direct = if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
     if let Ok(c) = direct.canonicalize() {
@@ -424,19 +425,24 @@ fn find_script(ctx: &Ctx, base: &Path, p: &str) -> Option<PathBuf> {
             return Some(c);
         }
     }
-    let rel: PathBuf = Path::new(p).components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
-    if rel.as_os_str().is_empty() {
-        return None;
-    }
+    let parts: Vec<_> = Path::new(p).components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
     let base_c = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
-    ctx.all_files
-        .iter()
-        .filter(|f| f.ends_with(&rel))
-        .min_by_key(|f| {
-            let shared = f.components().zip(base_c.components()).take_while(|(a, b)| a == b).count();
-            base_c.components().count().saturating_sub(shared)
-        })
-        .cloned()
+    for skip in 0..parts.len() {
+        let rel: PathBuf = parts[skip..].iter().collect();
+        let best = ctx
+            .all_files
+            .iter()
+            .filter(|f| f.ends_with(&rel))
+            .min_by_key(|f| {
+                let shared = f.components().zip(base_c.components()).take_while(|(a, b)| a == b).count();
+                base_c.components().count().saturating_sub(shared)
+            })
+            .cloned();
+        if best.is_some() {
+            return best;
+        }
+    }
+    None
 }
 
 /// The found file holding a span (launches come from found files).

@@ -96,8 +96,13 @@ pub fn find(file: &SourceFile) -> Vec<RunCall> {
                     }
                 };
                 ws(&mut j);
-                if text[j..].starts_with(".run") && !b.get(j + 4).is_some_and(|c| is_ident(*c)) {
-                    j += 4;
+                let mut k = j;
+                if b.get(k) == Some(&b'.') {
+                    k += 1;
+                    ws(&mut k);
+                }
+                if k > j && text[k..].starts_with("run") && !b.get(k + 3).is_some_and(|c| is_ident(*c)) {
+                    j = k + 3;
                     ws(&mut j);
                     if b.get(j) == Some(&b'(') {
                         if let Some((call, end)) = call(file, i, j + 1) {
