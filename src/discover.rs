@@ -33,6 +33,9 @@ pub enum Kind {
     /// Node.js: `package.json`, `.nvmrc`, `.node-version`, PM2 `ecosystem.config.*`, and JS/TS
     /// files under a directory with a `package.json`.
     Node,
+    /// A Python script a launch runs (`python main.py`), read for `uvicorn.run(...)`; never
+    /// classified by name.
+    Python,
 }
 
 impl Kind {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::PhpFpm => "php-fpm",
             Kind::PhpIni => "php-ini",
             Kind::Node => "node",
+            Kind::Python => "python",
         }
     }
 }

@@ -94,6 +94,8 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     errors.extend(errs);
     let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
     errors.extend(errs);
+    let (uvicorns, errs) = crate::uvicorn::load(&ctx, &found, &launches);
+    errors.extend(errs);
 
     let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
     let (node_tree, errs) = crate::node::load(&ctx, &node_files);
@@ -144,6 +146,17 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             });
         }
     }
+    crate::uvicorn::model::add(&uvicorns, &mut b);
+    for (span, message) in uvicorns.iter().flat_map(|u| &u.invalid) {
+        b.add_problem(Problem {
+            kind: ProblemKind::InvalidValue,
+            component: Component::Uvicorn,
+            span: *span,
+            message: format!("{message}; uvicorn refuses to start"),
+            help: "uvicorn reads ports, counts and `--timeout-keep-alive` as whole numbers: `--timeout-keep-alive 75`"
+                .into(),
+        });
+    }
     resolve_host_aliases(&mut b, &cfg);
     let mut stack = b.link();
     crate::edge::add(&mut stack, &cfg.edge);
@@ -152,6 +165,11 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let findings = select(crate::rules::run(&stack), &cfg, &ctx);
 
     let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
+    for s in uvicorns.iter().filter_map(|u| u.script.clone()) {
+        if !files.iter().any(|x| x.path == s) {
+            files.push(FileInfo { path: s, kind: Kind::Python });
+        }
+    }
     let map = ctx.map.freeze();
     // Files pulled in by includes are nginx files too, even when their names say nothing.
     for f in map.files() {

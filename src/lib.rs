@@ -26,3 +26,4 @@ pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod uvicorn;

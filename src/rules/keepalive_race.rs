@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL201",
     name: "keepalive-race",
     severity: Severity::Warning,
-    components: &["haproxy", "envoy", "nginx", "gunicorn", "node"],
+    components: &["edge", "haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "node"],
     summary: "a caller pools idle connections longer than the server behind it keeps them open",
     doc: include_str!("../../rules/SL201-keepalive-race.md"),
     check,

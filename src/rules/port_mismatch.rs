@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     code: "SL302",
     name: "port-mismatch",
     severity: Severity::Error,
-    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm", "node"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "php-fpm", "node"],
     summary: "a proxy target reaches no listener, but an app server in the tree listens nearby",
     doc: include_str!("../../rules/SL302-port-mismatch.md"),
     check,

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL503",
     name: "real-ip-header-mismatch",
     severity: Severity::Warning,
-    components: &["edge", "nginx", "haproxy", "envoy"],
+    components: &["edge", "nginx", "envoy"],
     summary: "the client-address header trusted behind a CDN is not the one the CDN sends",
     doc: include_str!("../../rules/SL503-real-ip-header-mismatch.md"),
     check,
