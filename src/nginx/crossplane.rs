@@ -413,6 +413,8 @@ struct Run<'a> {
     included: HashMap<String, usize>,
     payload_errors: Vec<PayloadError>,
     map: SourceMapBuilder,
+    /// `inside` answers by path as written (thousands of includes often name one snippet).
+    inside_cache: std::cell::RefCell<HashMap<PathBuf, bool>>,
 }
 
 impl Run<'_> {
@@ -546,6 +548,15 @@ impl Run<'_> {
 
     /// Is `path` inside the tree being parsed? (Symlinks resolved.)
     fn inside(&self, path: &Path) -> bool {
+        if let Some(&b) = self.inside_cache.borrow().get(path) {
+            return b;
+        }
+        let b = self.inside_uncached(path);
+        self.inside_cache.borrow_mut().insert(path.to_path_buf(), b);
+        b
+    }
+
+    fn inside_uncached(&self, path: &Path) -> bool {
         match (&self.root, path.canonicalize()) {
             (Some(root), Ok(c)) => c.starts_with(root),
             (_, Err(_)) => true, // does not exist: the read reports it
@@ -850,6 +861,7 @@ pub fn parse(file: &Path, opts: &Options) -> Payload {
         included: HashMap::from([(filename, 0)]),
         payload_errors: Vec::new(),
         map: SourceMapBuilder::new(),
+        inside_cache: Default::default(),
     };
     let mut config = Vec::new();
     let mut i = 0;
