@@ -30,6 +30,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// List every rule: code, name, default severity, components.
     Rules,
+    /// Parse one nginx config (and the files it includes) and print the tree.
+    Parse(ParseArgs),
     /// Print a rule's documentation page.
     Explain {
         /// Rule code or name (`SL101`, `timeout-order`).
@@ -76,6 +78,23 @@ pub struct GraphArgs {
     pub common: Common,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ParseArgs {
+    /// Output format: `crossplane` prints the JSON payload `crossplane parse FILE` prints.
+    #[arg(long, value_enum, default_value_t = ParseFormat::Crossplane)]
+    pub format: ParseFormat,
+    /// Include comments in the payload (`crossplane parse --include-comments`).
+    #[arg(long)]
+    pub include_comments: bool,
+    /// The main nginx config. Only files in its directory (and below) are read.
+    pub file: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseFormat {
+    Crossplane,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Human,
@@ -112,6 +131,7 @@ pub fn main() -> i32 {
         None => lint(&cli.lint),
         Some(Command::Check(a)) => lint(&a),
         Some(Command::Graph(a)) => graph(&a),
+        Some(Command::Parse(a)) => parse(&a),
         Some(Command::Rules) => {
             print!("{}", rules_table());
             0
@@ -185,6 +205,15 @@ pub fn exit_code(findings: &[crate::diag::Finding], errors: bool, fail_on: FailO
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     }
+}
+
+/// `stacklint parse`: 0 when the payload's status is `ok`, 1 when it holds errors.
+fn parse(a: &ParseArgs) -> i32 {
+    let ParseFormat::Crossplane = a.format;
+    let opts = crate::nginx::crossplane::Options { comments: a.include_comments };
+    let payload = crate::nginx::crossplane::parse(&a.file, &opts);
+    let _ = std::io::stdout().lock().write_all(payload.to_json().as_bytes());
+    i32::from(payload.status != "ok")
 }
 
 fn graph(a: &GraphArgs) -> i32 {

@@ -97,7 +97,11 @@ impl Ctx {
 
     /// Display path: relative to the root given on the command line, joined to it as given.
     pub fn display(&self, path: &Path) -> String {
-        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let canon = if self.all_files.contains(path) {
+            path.to_path_buf()
+        } else {
+            path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+        };
         for r in &self.roots {
             if r.is_file && canon == r.canonical {
                 return r.given.display().to_string();
@@ -114,7 +118,12 @@ impl Ctx {
     /// pull request must not pull the CI host's files into a log).
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        let canon = path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        // Paths the walk saw are canonical already.
+        let canon = if self.all_files.contains(path) {
+            path.to_path_buf()
+        } else {
+            path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?
+        };
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -306,10 +315,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             if !(ft.is_file() || ft.is_symlink()) {
                 continue;
             }
-            let Ok(canon) = entry.path().canonicalize() else {
-                continue;
+            // A regular file reached without following links sits at the same place under the
+            // canonical root: no `realpath` (one readlink per path component) needed.
+            let canon = match entry.path().strip_prefix(&r.given) {
+                Ok(rel) if !ft.is_symlink() && rel.as_os_str().is_empty() => r.canonical.clone(),
+                Ok(rel) if !ft.is_symlink() => r.canonical.join(rel),
+                _ => match entry.path().canonicalize() {
+                    Ok(c) => c,
+                    Err(_) => continue,
+                },
             };
-            if !canon.is_file() || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
+            if (ft.is_symlink() && !canon.is_file()) || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
                 continue;
             }
             if all_files.insert(canon.clone()) {
