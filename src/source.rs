@@ -255,6 +255,19 @@ impl miette::SourceCode for SourceMap {
     }
 }
 
+impl SourceMapBuilder {
+    /// The on-disk path of the file holding a global offset.
+    pub fn get_by_span(&self, span: Span) -> Option<PathBuf> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match inner.files.binary_search_by(|f| f.base.cmp(&span.start)) {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        Some(inner.files[i].path.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,18 +301,5 @@ mod tests {
         let b = SourceMapBuilder::new();
         let f = b.add(Path::new("x"), "x".into(), vec![b'a', 0xff, b'b']);
         assert_eq!(&*f.text, "a\u{fffd}b");
-    }
-}
-
-impl SourceMapBuilder {
-    /// The on-disk path of the file holding a global offset.
-    pub fn get_by_span(&self, span: Span) -> Option<PathBuf> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let i = match inner.files.binary_search_by(|f| f.base.cmp(&span.start)) {
-            Ok(i) => i,
-            Err(0) => return None,
-            Err(i) => i - 1,
-        };
-        Some(inner.files[i].path.clone())
     }
 }
