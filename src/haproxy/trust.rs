@@ -263,26 +263,17 @@ impl<'a> Acls<'a> {
         self.files.iter().find(|f| f.arg == arg.span)
     }
 
-    /// `src [flags] patterns...` (the words after the ACL name, or inside `{ }`). Invalid
-    /// patterns are pushed to `bad` when given.
-    fn criterion(&self, words: &[Arg], mut bad: Option<&mut Vec<(Span, String)>>) -> Tri {
+    /// `src [flags] patterns...` (the words after the ACL name, or inside `{ }`). Patterns
+    /// HAProxy rejects are pushed to `bad` when given, and make the ACL opaque: HAProxy would not
+    /// start, so what it lets in is not judged.
+    fn criterion(&self, words: &[Arg], bad: Option<&mut Vec<(Span, String)>>) -> Tri {
         let Some(crit) = words.first() else { return Tri::unknown() };
         let mut i = 1;
         let mut is_ip = crit.value == "src";
-        let mut entries = Vec::new();
         let mut opaque = false;
-        let mut record = |e: Option<(Span, String)>| {
-            if let (Some(b), Some(e)) = (bad.as_deref_mut(), e) {
-                b.push(e);
-            }
-        };
-        let mut add = |text: &str, span: Span, entries: &mut Vec<AddrEntry>| match pattern(text) {
-            Pattern::Addr(spec) => entries.push(AddrEntry { spec, text: text.to_string(), span }),
-            Pattern::Invalid => record(Some((span, text.to_string()))),
-        };
+        let mut raw: Vec<(&str, Span)> = Vec::new();
         while i < words.len() {
-            let w = &words[i];
-            match w.value.as_str() {
+            match words[i].value.as_str() {
                 "-i" | "-n" | "-M" => i += 1,
                 "-u" => i += 2,
                 "-m" => {
@@ -292,16 +283,9 @@ impl<'a> Acls<'a> {
                     i += 2;
                 }
                 "-f" => {
-                    if let Some(f) = words.get(i + 1) {
-                        match self.file(f).and_then(|p| p.source.as_ref()) {
-                            Some(src) if is_ip => {
-                                for (text, span) in file_patterns(src) {
-                                    add(text, span, &mut entries);
-                                }
-                            }
-                            Some(_) => {}
-                            None => opaque = true,
-                        }
+                    match words.get(i + 1).and_then(|f| self.file(f)).and_then(|p| p.source.as_ref()) {
+                        Some(src) => raw.extend(file_patterns(src)),
+                        None => opaque = true,
                     }
                     i += 2;
                 }
@@ -315,12 +299,24 @@ impl<'a> Acls<'a> {
         if !is_ip {
             return Tri { opaque, ..Tri::unknown() };
         }
-        for w in &words[i..] {
+        for w in &words[i.min(words.len())..] {
             if w.unresolved {
                 opaque = true;
-                continue;
+            } else {
+                raw.push((&w.value, w.span));
             }
-            add(&w.value, w.span, &mut entries);
+        }
+        let mut entries = Vec::new();
+        let mut invalid = Vec::new();
+        for (text, span) in raw {
+            match pattern(text) {
+                Pattern::Addr(spec) => entries.push(AddrEntry { spec, text: text.to_string(), span }),
+                Pattern::Invalid => invalid.push((span, text.to_string())),
+            }
+        }
+        opaque |= !invalid.is_empty();
+        if let Some(b) = bad {
+            b.extend(invalid);
         }
         let nets: Vec<IpNet> = entries.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
         Tri { opaque, ..Tri::known(nets, entries) }
