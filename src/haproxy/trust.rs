@@ -472,7 +472,9 @@ pub fn problems(inst: &Instance, b: &mut StackBuilder) {
 
 /// What a refusing action answers.
 fn denial(l: &Line, action: &str) -> String {
-    let kw = format!("`{} {}`", l.keyword(), action);
+    // `http-request deny`, `tcp-request connection reject`.
+    let upto = l.words.iter().position(|w| w.value == action).unwrap_or(0);
+    let kw = format!("`{}`", l.words[..=upto].iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "));
     match action {
         "deny" => {
             let status = l.words.iter().position(|w| w.value == "deny_status").and_then(|i| l.words.get(i + 1));
