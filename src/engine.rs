@@ -179,7 +179,18 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             && !files.iter().any(|x| x.path == f.display)
         {
             let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
-            let kind = if from_fpm { Kind::PhpFpm } else { Kind::Nginx };
+            let acl_file = haproxy_cfg
+                .instances
+                .iter()
+                .flat_map(|i| &i.pattern_files)
+                .any(|p| p.source.as_ref().is_some_and(|s| s.id == f.id));
+            let kind = if from_fpm {
+                Kind::PhpFpm
+            } else if acl_file {
+                Kind::Haproxy
+            } else {
+                Kind::Nginx
+            };
             files.push(FileInfo { path: f.display.clone(), kind });
         }
     }

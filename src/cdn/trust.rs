@@ -286,6 +286,24 @@ pub fn trust_line(c: crate::graph::Component, net: &ipnet::IpNet) -> String {
     }
 }
 
+/// How a component names the header it takes the client address from, for fixes.
+pub fn header_line(c: crate::graph::Component, header: &str) -> String {
+    match c {
+        crate::graph::Component::Nginx => format!("real_ip_header {header};"),
+        crate::graph::Component::Haproxy => format!("http-request set-src hdr({header}) if from_edge"),
+        _ => header.to_string(),
+    }
+}
+
+/// How a component skips trusted addresses at the end of X-Forwarded-For, when it can: the
+/// setting as messages name it, and the line that turns it on.
+pub fn recursive_setting(c: crate::graph::Component) -> Option<(&'static str, &'static str)> {
+    match c {
+        crate::graph::Component::Nginx => Some(("real_ip_recursive on", "real_ip_recursive on;")),
+        _ => None,
+    }
+}
+
 /// How a component writes one allowed network, for fixes.
 pub fn allow_line(c: crate::graph::Component, net: &ipnet::IpNet) -> String {
     match c {

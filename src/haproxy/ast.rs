@@ -164,6 +164,8 @@ pub struct Instance {
     /// The directory (display path) the files come from.
     pub dir: String,
     pub files: Vec<File>,
+    /// The `-f FILE` pattern files its ACLs name, read from the linted tree.
+    pub pattern_files: Vec<super::trust::PatternFile>,
 }
 
 impl Instance {

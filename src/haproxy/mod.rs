@@ -10,6 +10,7 @@ pub mod ast;
 pub mod defaults;
 pub mod model;
 pub mod parser;
+pub mod trust;
 
 use crate::diag::LoadError;
 use crate::discover::{Ctx, Found};
@@ -53,16 +54,19 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (Config, Vec<LoadError>) {
         };
         let (file, errs) = parser::parse(source);
         errors.extend(errs);
+        let (patterns, errs) = trust::pattern_files(ctx, &file, &f.path);
+        errors.extend(errs);
         let key = instance_dir(&f.path);
         let idx = match keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
                 keys.push(key.clone());
-                cfg.instances.push(Instance { dir: ctx.display(&key), files: Vec::new() });
+                cfg.instances.push(Instance { dir: ctx.display(&key), files: Vec::new(), pattern_files: Vec::new() });
                 keys.len() - 1
             }
         };
         cfg.instances[idx].files.push(file);
+        cfg.instances[idx].pattern_files.extend(patterns);
     }
     for inst in &cfg.instances {
         check_from(inst, &mut errors);

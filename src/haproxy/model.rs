@@ -167,6 +167,7 @@ struct Sec<'a> {
 }
 
 struct Model<'a> {
+    inst: &'a Instance,
     secs: Vec<Sec<'a>>,
     settings: Vec<Settings<'a>>,
 }
@@ -290,11 +291,12 @@ impl<'a> Model<'a> {
             }
             settings.push(st);
         }
-        Model { secs, settings }
+        Model { inst, secs, settings }
     }
 
     fn add(&self, b: &mut StackBuilder) {
         self.time_problems(b);
+        super::trust::problems(self.inst, b);
         self.missing_timeouts(b);
         let proxies: Vec<usize> =
             (0..self.secs.len()).filter(|&i| self.secs[i].s.kind.is_proxy() && !self.is_disabled(i)).collect();
@@ -587,6 +589,9 @@ impl<'a> Model<'a> {
             aliases: Vec::new(),
             notes: Vec::new(),
         });
+        // Access rules and `http-request set-src`: who gets in, whom it believes.
+        let http = st.mode() == "http";
+        super::trust::frontend(sec, &self.inst.pattern_files, http, &self.proxy_name(fe), sid, b);
         for l in sec.lines_named("bind") {
             let Some(a) = l.words.get(1) else { continue };
             if l.args().iter().any(|w| w.value == "ssl") {

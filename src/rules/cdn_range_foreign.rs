@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     code: "SL502",
     name: "cdn-range-foreign",
     severity: Severity::Warning,
-    components: &["edge", "nginx", "envoy"],
+    components: &["edge", "haproxy", "envoy", "nginx"],
     summary: "a real-IP trust list behind a CDN trusts networks that are not the CDN's nor declared as your own",
     doc: include_str!("../../rules/SL502-cdn-range-foreign.md"),
     check,

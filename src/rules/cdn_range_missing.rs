@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     code: "SL501",
     name: "cdn-range-missing",
     severity: Severity::Error,
-    components: &["edge", "nginx", "envoy"],
+    components: &["edge", "haproxy", "envoy", "nginx"],
     summary: "an allow list or real-IP trust list behind a CDN leaves out some of its published ranges",
     doc: include_str!("../../rules/SL501-cdn-range-missing.md"),
     check,

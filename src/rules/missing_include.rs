@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     code: "SL303",
     name: "missing-include",
     severity: Severity::Error,
-    components: &["nginx"],
+    components: &["nginx", "haproxy"],
     summary: "an include names a file that does not exist",
     doc: include_str!("../../rules/SL303-missing-include.md"),
     check,

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL503",
     name: "real-ip-header-mismatch",
     severity: Severity::Warning,
-    components: &["edge", "nginx", "envoy"],
+    components: &["edge", "haproxy", "envoy", "nginx"],
     summary: "the client-address header trusted behind a CDN is not the one the CDN sends",
     doc: include_str!("../../rules/SL503-real-ip-header-mismatch.md"),
     check,
@@ -41,7 +41,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         if !seen.insert(anchor) {
             continue;
         }
-        let fix = format!("real_ip_header {};", accepted[0]);
+        let fix = crate::cdn::trust::header_line(s.component, accepted[0]);
         let (message, help, label) = match t.header.span {
             None => (
                 format!(
@@ -68,6 +68,21 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             Some(_)
                 if er.preset == "cloudflare" && name.eq_ignore_ascii_case("X-Forwarded-For") && t.recursive.is_none() =>
             {
+                let (help, label) = match crate::cdn::trust::recursive_setting(s.component) {
+                    Some((setting, line)) => (
+                        format!("prefer `{fix}` (a single address {} sets), or add `{line}`", er.provider),
+                        format!("X-Forwarded-For without `{setting}`"),
+                    ),
+                    None => (
+                        format!(
+                            "use `{fix}` (a single address {} sets): {} cannot skip {}'s own addresses in X-Forwarded-For",
+                            er.provider,
+                            s.who(),
+                            er.provider
+                        ),
+                        "X-Forwarded-For: its last address, with no recursion".to_string(),
+                    ),
+                };
                 (
                     format!(
                         "{} takes the client address from `X-Forwarded-For` without recursion: when a request crosses {} more than once (Workers, another {} zone in front), the last address is {}'s own, not the visitor's",
@@ -76,8 +91,8 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
                         er.provider,
                         er.provider
                     ),
-                    format!("prefer `{fix}` (a single address {} sets), or add `real_ip_recursive on;`", er.provider),
-                    "X-Forwarded-For without `real_ip_recursive on`".to_string(),
+                    help,
+                    label,
                 )
             }
             _ => continue,

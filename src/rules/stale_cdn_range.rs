@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL504",
     name: "stale-cdn-range",
     severity: Severity::Warning,
-    components: &["edge", "nginx", "envoy"],
+    components: &["edge", "haproxy", "envoy", "nginx"],
     summary: "a trust or allow list behind a CDN holds a range the CDN has withdrawn",
     doc: include_str!("../../rules/SL504-stale-cdn-range.md"),
     check,
