@@ -6,6 +6,8 @@
 //! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
+pub mod baseline;
+pub mod changed;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -22,3 +24,4 @@ pub mod nginx;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;

@@ -10,6 +10,7 @@ mod missing_include;
 mod missing_upstream;
 mod port_mismatch;
 mod timeout_order;
+mod unused_suppression;
 
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::Stack;
@@ -42,6 +43,8 @@ pub static RULES: &[&Rule] = &[
     &port_mismatch::RULE,
     &missing_include::RULE,
     &invalid_value::RULE,
+    // Meta rules (findings about stacklint's own comments) last.
+    &unused_suppression::RULE,
 ];
 
 /// Looks a rule up by code (`SL101`) or name (`timeout-order`), case-insensitively.
