@@ -62,7 +62,7 @@ pub struct Directive {
     /// The comment text (global span), for SL901's label.
     pub span: Span,
     /// Rules named, as written, with their code when they exist.
-    pub rules: Vec<(String, Option<&'static str>)>,
+    pub rules: Named,
     /// What is wrong with the directive itself (names no rule, not `ignore`).
     pub problem: Option<String>,
 }
@@ -99,8 +99,12 @@ fn comment_start(line: &str, syntax: Syntax) -> Option<(usize, usize)> {
     None
 }
 
-/// Parses the text after a comment marker. `None`: not a stacklint directive.
-fn parse(body: &str) -> Option<(Vec<(String, Option<&'static str>)>, Option<String>)> {
+/// Rules named in a directive, as written, with their code when they exist.
+type Named = Vec<(String, Option<&'static str>)>;
+
+/// Parses the text after a comment marker: the rules named, or what is wrong with the directive.
+/// `None`: not a stacklint directive.
+fn parse(body: &str) -> Option<(Named, Option<String>)> {
     let body = body.trim_start_matches(['#', ';', '/']).trim_start();
     let rest = body.strip_prefix("stacklint:")?.trim_start();
     let Some(after) = rest.strip_prefix("ignore") else {
@@ -121,7 +125,7 @@ fn parse(body: &str) -> Option<(Vec<(String, Option<&'static str>)>, Option<Stri
     let Some((inside, _reason)) = list.split_once(']') else {
         return Some((Vec::new(), Some("`stacklint: ignore[` has no closing `]`; this suppresses nothing".into())));
     };
-    let rules: Vec<(String, Option<&'static str>)> = inside
+    let rules: Named = inside
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
         .map(|s| (s.to_string(), crate::rules::find(s).map(|r| r.code)))

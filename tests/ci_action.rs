@@ -35,7 +35,9 @@ fn action_runs_stacklint_and_uploads_sarif() {
     let Some(action) = steps() else { return };
     assert_eq!(action["runs"]["using"], "composite");
     let steps = action["runs"]["steps"].as_array().unwrap();
-    assert!(steps.iter().any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))));
+    assert!(steps
+        .iter()
+        .any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))));
     let install = steps.iter().find(|s| s["name"] == "Install stacklint").unwrap();
     assert!(install["run"].as_str().unwrap().contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""));
     let lint = steps.iter().find(|s| s["id"] == "lint").unwrap();

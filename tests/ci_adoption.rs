@@ -41,8 +41,9 @@ fn lint(dir: &Path, args: &[&str]) -> (i32, BTreeSet<String>) {
         .args(args)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
     let found = v["findings"]
         .as_array()
         .unwrap()
@@ -80,7 +81,8 @@ fn baseline_hides_known_findings_across_line_shifts_and_reports_new_ones() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 4 findings"));
-    let b: Value = serde_json::from_str(&std::fs::read_to_string(t.path().join("stacklint-baseline.json")).unwrap()).unwrap();
+    let b: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path().join("stacklint-baseline.json")).unwrap()).unwrap();
     assert_eq!(b["version"], 1);
     assert_eq!(b["findings"].as_array().unwrap().len(), 4);
     let baseline = t.path().join("stacklint-baseline.json");
@@ -120,7 +122,12 @@ fn suppressed_findings_are_counted_in_the_summary() {
     edit(&t.path().join("app/gunicorn.conf.py"), |s| {
         s.replace("timeout = 60", "timeout = 60  # stacklint: ignore[timeout-order] exports run long")
     });
-    let out = Command::cargo_bin("stacklint").unwrap().current_dir(t.path()).args(["--color", "never", "."]).output().unwrap();
+    let out = Command::cargo_bin("stacklint")
+        .unwrap()
+        .current_dir(t.path())
+        .args(["--color", "never", "."])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("SL101(timeout-order)"), "{text}");
     assert!(text.contains("3 findings") && text.contains("[1 suppressed by comments]"), "{text}");
@@ -144,7 +151,12 @@ fn changed_only_lints_the_whole_stack_and_keeps_findings_on_changed_files() {
     // A file no finding labels, and a deleted file: clean.
     std::fs::write(t.path().join("README.md"), "hi\n").unwrap();
     assert_eq!(lint(t.path(), &["--changed-only", "README.md"]).0, 0);
-    let out = Command::cargo_bin("stacklint").unwrap().current_dir(t.path()).args(["--changed-only", "gone.conf"]).output().unwrap();
+    let out = Command::cargo_bin("stacklint")
+        .unwrap()
+        .current_dir(t.path())
+        .args(["--changed-only", "gone.conf"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     // stacklint.toml changed: everything in its stack.
     let (_, found) = lint(t.path(), &["--changed-only", "stacklint.toml"]);
@@ -185,7 +197,14 @@ fn diff_base_reports_findings_on_files_changed_since_a_revision() {
     assert_eq!(found.len(), 3, "{found:?}");
     // An unknown revision is an error.
     let (code, _) = (
-        Command::cargo_bin("stacklint").unwrap().current_dir(t.path()).args(["--diff-base", "nope", "."]).output().unwrap().status.code(),
+        Command::cargo_bin("stacklint")
+            .unwrap()
+            .current_dir(t.path())
+            .args(["--diff-base", "nope", "."])
+            .output()
+            .unwrap()
+            .status
+            .code(),
         (),
     );
     assert_eq!(code, Some(2));

@@ -88,7 +88,8 @@ fn quiet_and_statistics_keep_the_exit_code() {
 fn usage_errors_exit_2() {
     let out = Command::cargo_bin("stacklint").unwrap().args(["--format", "xml", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("stacklint").unwrap().args(["--baseline", "/nonexistent/b.json", "."]).output().unwrap();
+    let out =
+        Command::cargo_bin("stacklint").unwrap().args(["--baseline", "/nonexistent/b.json", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read baseline"));
 }

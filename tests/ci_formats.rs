@@ -23,7 +23,10 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String) {
 fn tool(name: &str) -> bool {
     let ok = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{name} is missing under CI=true (scripts/install-test-deps.sh installs it)");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is missing under CI=true (scripts/install-test-deps.sh installs it)"
+        );
         eprintln!("SKIPPED: {name} is not installed (scripts/install-test-deps.sh installs it)");
     }
     ok
@@ -136,7 +139,8 @@ fn sarif_reports_load_errors_as_notifications_and_encodes_uris() {
         n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "my%20stack/%C3%BCn%C3%AFcode/envoy.yaml"
     );
-    let uri = v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+    let uri =
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
     assert!(uri.starts_with("my%20stack/"), "{uri}");
 }
 
@@ -154,7 +158,8 @@ fn github_annotations() {
     // Multi-line messages are escaped, and list the labels in other files.
     assert!(sl101.contains("%0Aapp/gunicorn.conf.py:8: gunicorn processing timeout: 60 s"), "{sl101}");
     assert!(!sl101.contains('\r'));
-    assert!(lines.iter().any(|l| l.starts_with("::error file=etc/nginx/conf.d/shop.conf,line=30,") && l.contains("title=SL301 missing-upstream::")));
+    assert!(lines.iter().any(|l| l.starts_with("::error file=etc/nginx/conf.d/shop.conf,line=30,")
+        && l.contains("title=SL301 missing-upstream::")));
 
     // Property values escape `,` and `:`; load errors are ::error too.
     let t = tempfile::tempdir().unwrap();

@@ -146,7 +146,8 @@ fn hook_files_pattern_covers_every_file_stacklint_reads() {
     let mut dirs: Vec<PathBuf> = vec![root().join("fixtures/stacks"), root().join("fixtures/rules")];
     let mut read: Vec<String> = Vec::new();
     for d in dirs.drain(..) {
-        let out = Command::cargo_bin("stacklint").unwrap().current_dir(&d).args(["--format", "json", "."]).output().unwrap();
+        let out =
+            Command::cargo_bin("stacklint").unwrap().current_dir(&d).args(["--format", "json", "."]).output().unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         read.extend(v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()));
     }
@@ -172,11 +173,19 @@ fn hook_files_pattern_covers_every_file_stacklint_reads() {
     .map(|s| s.to_string())
     .collect();
     assert!(matching(&more).iter().all(|h| *h), "{:?}", more.iter().zip(matching(&more)).collect::<Vec<_>>());
-    let never: Vec<String> =
-        ["README.md", "src/main.rs", "LICENSE", "Cargo.toml", "scripts/test", "app/views.py", "docs/nginx.md", "EXPECT"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let never: Vec<String> = [
+        "README.md",
+        "src/main.rs",
+        "LICENSE",
+        "Cargo.toml",
+        "scripts/test",
+        "app/views.py",
+        "docs/nginx.md",
+        "EXPECT",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let hits = matching(&never);
     assert!(hits.iter().all(|h| !*h), "{:?}", never.iter().zip(hits).collect::<Vec<_>>());
 }
