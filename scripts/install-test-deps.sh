@@ -31,6 +31,18 @@ if ! python3 -c 'import crossplane; assert crossplane.__version__ == "0.5.8"' 2>
   python3 -m pip install -q crossplane==0.5.8 || { echo "install-test-deps: could not install crossplane" >&2; fail=1; }
 fi
 
+# CI integration tests: pre-commit runs the hook in a scratch repo (tests/precommit.rs);
+# check-jsonschema validates --format sarif against the SARIF 2.1.0 schema (tests/ci_formats.rs).
+for tool in pre-commit==4.7.0 check-jsonschema==0.39.0; do
+  name=${tool%%==*}
+  if ! command -v "$name" >/dev/null 2>&1; then
+    echo "install-test-deps: pip install $tool"
+    python3 -m pip install -q "$tool" || { echo "install-test-deps: could not install $name" >&2; fail=1; }
+    command -v "$name" >/dev/null 2>&1 || hash -r
+  fi
+done
+
+
 for tool in nginx haproxy; do have "$tool" || { echo "install-test-deps: $tool missing" >&2; fail=1; }; done
 have_fpm || { echo "install-test-deps: php-fpm missing" >&2; fail=1; }
 

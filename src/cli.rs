@@ -37,6 +37,13 @@ pub enum Command {
         /// Rule code or name (`SL101`, `timeout-order`).
         rule: String,
     },
+    /// Print a shell completion script (`stacklint completions bash > /etc/bash_completion.d/stacklint`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `stacklint man > /usr/local/share/man/man1/stacklint.1`.
+    Man,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -67,9 +74,32 @@ pub struct LintArgs {
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
-    /// Colour in human output.
+    /// Colour in human output (`auto` honours NO_COLOR and whether stdout is a terminal).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print only the summary line (human format), or nothing when there is nothing to report.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print how many findings each rule produced instead of each finding (human format).
+    #[arg(long)]
+    pub statistics: bool,
+    /// PATHS are changed files (as pre-commit passes them): lint the whole stack each belongs to
+    /// (nearest stacklint.toml, else git work tree) and report only findings that label a changed file.
+    #[arg(long, conflicts_with = "diff_base")]
+    pub changed_only: bool,
+    /// Report only findings that label a file changed since REV (`git diff --name-only` against
+    /// the merge base of REV and HEAD); PATHS are linted whole.
+    #[arg(long, value_name = "REV")]
+    pub diff_base: Option<String>,
+    /// Report only findings not recorded in this baseline file (default: stacklint.toml `baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (a baseline for `--baseline`) and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "changed_only", "diff_base"])]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -97,8 +127,18 @@ pub enum ParseFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Annotated snippets (miette).
     Human,
+    /// Versioned JSON (stable within `version`).
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// JUnit XML (GitLab, Jenkins test reports).
+    Junit,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +186,21 @@ pub fn main() -> i32 {
                 2
             }
         },
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "stacklint", &mut std::io::stdout());
+            0
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
     }
 }
 
@@ -163,31 +218,138 @@ pub fn rules_table() -> String {
 }
 
 fn lint(a: &LintArgs) -> i32 {
-    let out = match engine::lint(&a.common.paths, &options(&a.common)) {
+    // Which stacks to lint, and which files' findings to keep.
+    let (paths, changed) = if a.changed_only {
+        let (roots, changed) = crate::changed::roots_for(&a.common.paths);
+        if roots.is_empty() {
+            return 0; // only deleted files: nothing to lint
+        }
+        (roots, Some(changed))
+    } else if let Some(rev) = &a.diff_base {
+        match crate::changed::since(rev) {
+            Ok(c) => (a.common.paths.clone(), Some(c)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    } else {
+        (a.common.paths.clone(), None)
+    };
+    let mut out = match engine::lint(&paths, &options(&a.common)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    let stdout = std::io::stdout();
-    let mut w = stdout.lock();
-    match a.format {
-        Format::Json => {
-            let _ = w.write_all(report::json::render(&out.map, &out.findings, &out.errors, &out.files).as_bytes());
+    if let Some(file) = &a.write_baseline {
+        return match crate::baseline::write(file, &out.map, &out.findings) {
+            Ok(n) => {
+                eprintln!("stacklint: wrote {n} finding{} to {}", plural(n), file.display());
+                if out.errors.is_empty() {
+                    0
+                } else {
+                    eprint!("{}", report::human::render(&out.map, &[], &out.errors, false));
+                    2
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        };
+    }
+    if let Err(e) = engine::apply_baseline(&mut out, a.baseline.as_deref()) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    if let Some(changed) = &changed {
+        crate::changed::filter(&mut out, changed);
+    }
+    let base = std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default();
+    let text = match a.format {
+        Format::Json => report::json::render(&out.map, &out.findings, &out.errors, &out.files),
+        Format::Sarif => report::sarif::render(&out.map, &out.findings, &out.errors, &base),
+        Format::Github => report::github::render(&out.map, &out.findings, &out.errors, &base),
+        Format::Junit => report::junit::render(&out.map, &out.findings, &out.errors, &out.files),
+        Format::Gitlab => report::gitlab::render(&out.map, &out.findings, &out.errors, &base),
+        Format::Human => human(a, &out),
+    };
+    let written = match &a.output {
+        Some(file) => {
+            std::fs::write(file, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", file.display()))
         }
-        Format::Human => {
-            let color = match a.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
-            let text = report::human::render(&out.map, &out.findings, &out.errors, color);
-            let _ = w.write_all(text.as_bytes());
-            let _ = writeln!(w, "{}", report::human::summary(&out.findings, &out.errors, out.files.len()));
+        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| e.to_string()),
+    };
+    if let Err(e) = written {
+        if a.output.is_some() {
+            eprintln!("error: {e}");
+            return 2;
         }
     }
     exit_code(&out.findings, !out.errors.is_empty(), a.fail_on)
+}
+
+/// Human output: the findings (or `--statistics`), then the summary; `--quiet` keeps the summary
+/// only, and prints nothing for a clean run.
+fn human(a: &LintArgs, out: &engine::Outcome) -> String {
+    let color = match a.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let clean = out.findings.is_empty() && out.errors.is_empty();
+    if a.quiet && clean {
+        return String::new();
+    }
+    let mut text = String::new();
+    if a.statistics {
+        text.push_str(&report::human::render(&out.map, &[], &out.errors, color));
+        text.push_str(&statistics(&out.findings));
+    } else if !a.quiet {
+        text.push_str(&report::human::render(&out.map, &out.findings, &out.errors, color));
+    }
+    text.push_str(&report::human::summary(&out.findings, &out.errors, out.files.len()));
+    let mut extra = Vec::new();
+    if out.suppressed > 0 {
+        extra.push(format!("{} suppressed by comments", out.suppressed));
+    }
+    if !out.baselined.is_empty() {
+        extra.push(format!("{} in the baseline", out.baselined.len()));
+    }
+    if !extra.is_empty() {
+        text.push_str(&format!(" [{}]", extra.join(", ")));
+    }
+    text.push('\n');
+    text
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+pub fn statistics(findings: &[crate::diag::Finding]) -> String {
+    let mut counts: Vec<(usize, &str, &str, Severity)> = Vec::new();
+    for f in findings {
+        match counts.iter_mut().find(|c| c.1 == f.code) {
+            Some(c) => {
+                c.0 += 1;
+                c.3 = c.3.max(f.severity);
+            }
+            None => counts.push((1, f.code, f.name, f.severity)),
+        }
+    }
+    counts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    counts.iter().map(|(n, code, name, sev)| format!("{n:>5}  {code:<6} {name:<20} {}\n", sev.as_str())).collect()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// 2 when any file could not be read, else 1 when a finding reaches `fail_on`, else 0.

@@ -54,9 +54,13 @@ pub struct Config {
     pub ignore: Vec<At<String>>,
     pub severity: Vec<(At<String>, At<Severity>)>,
     pub overrides: Vec<Override>,
+    /// `baseline = "stacklint-baseline.json"`: known findings not to report (see `crate::baseline`).
+    pub baseline: Option<At<String>>,
+    /// Directory of the stacklint.toml this came from (canonical), for relative paths in it.
+    pub dir: Option<std::path::PathBuf>,
 }
 
-const TOP: &[&str] = &["edge", "hosts", "versions", "rules", "overrides"];
+const TOP: &[&str] = &["edge", "hosts", "versions", "rules", "overrides", "baseline"];
 const EDGE: &[&str] = &["provider", "read_timeout", "idle_timeout", "targets", "cdn_ranges", "trusted_proxies"];
 const RULES: &[&str] = &["select", "ignore", "severity"];
 const OVERRIDE: &[&str] = &["path", "select", "ignore"];
@@ -173,7 +177,7 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<LoadError>> {
             return Err(r.errors);
         }
     };
-    let mut c = Config::default();
+    let mut c = Config { dir: file.path.parent().map(|p| p.to_path_buf()), ..Config::default() };
     for (k, v) in doc.get_ref() {
         match k.get_ref().as_ref() {
             "edge" => {
@@ -287,6 +291,7 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<LoadError>> {
                 }
                 None => r.err(v.span(), "overrides must be an array of tables: [[overrides]]".into(), None),
             },
+            "baseline" => c.baseline = r.string(v, "baseline"),
             _ => r.unknown(k, "stacklint.toml", TOP),
         }
     }
@@ -354,6 +359,16 @@ mod tests {
         assert_eq!(c.ignore[0].value, "SL303");
         assert_eq!(c.severity[0].1.value, Severity::Error);
         assert_eq!(c.overrides[0].path.value, "legacy/**");
+    }
+
+    #[test]
+    fn baseline_key() {
+        let (_, c) = load("baseline = \"stacklint-baseline.json\"\n");
+        assert_eq!(c.unwrap().baseline.unwrap().value, "stacklint-baseline.json");
+        let (_, c) = load("baseline = 1\n");
+        assert!(c.unwrap_err()[0].message.contains("baseline must be a string"));
+        let (_, c) = load("baselin = \"x\"\n");
+        assert!(c.unwrap_err()[0].help.as_deref().unwrap().contains("`baseline`"));
     }
 
     #[test]

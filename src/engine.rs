@@ -38,6 +38,10 @@ pub struct Outcome {
     pub errors: Vec<LoadError>,
     pub files: Vec<FileInfo>,
     pub config: Config,
+    /// Findings silenced by `stacklint: ignore[...]` comments.
+    pub suppressed: usize,
+    /// Findings a baseline knows (not reported); see [`apply_baseline`].
+    pub baselined: Vec<Finding>,
 }
 
 /// Finds and reads stacklint.toml.
@@ -162,7 +166,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     crate::edge::add(&mut stack, &cfg.edge);
     let ranges_display = load_cdn_ranges(&ctx, opts, &cfg, cfg_display.as_deref(), &mut stack, &mut errors);
 
-    let findings = select(crate::rules::run(&stack), &cfg, &ctx);
+    let raw = crate::rules::run(&stack);
 
     let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
     for s in uvicorns.iter().filter_map(|u| u.script.clone()) {
@@ -195,7 +199,12 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Outcome { map, stack, findings, errors, files, config: cfg })
+    // Inline `stacklint: ignore[...]` comments first (a suppression is used when its rule fires
+    // there, whatever stacklint.toml selects), then stacklint.toml selection, SL901 included.
+    let (raw, unused, suppressed) = suppressions(raw, &map, &files);
+    let mut findings = select(raw.into_iter().chain(unused).collect(), &cfg, &map, &ctx.roots);
+    findings.sort_by_key(|f| (f.anchor(), f.code));
+    Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new() })
 }
 
 /// Puts the declared edge's address ranges into the stack: `--cdn-ranges`, else stacklint.toml's
@@ -270,8 +279,34 @@ fn resolve_host_aliases(b: &mut StackBuilder, cfg: &Config) {
     }
 }
 
+/// Applies the inline suppressions in the files read (see [`crate::suppress`]).
+fn suppressions(raw: Vec<Finding>, map: &SourceMap, files: &[FileInfo]) -> (Vec<Finding>, Vec<Finding>, usize) {
+    let kinds: std::collections::HashMap<&str, &str> =
+        files.iter().map(|f| (f.path.as_str(), f.kind.as_str())).collect();
+    crate::suppress::apply(raw, map, &kinds)
+}
+
+/// Applies a baseline (`--baseline FILE`, else stacklint.toml `baseline`): known findings move
+/// from `findings` to `baselined`. `Err` when the baseline cannot be read.
+pub fn apply_baseline(out: &mut Outcome, file: Option<&Path>) -> Result<(), String> {
+    let path = match file {
+        Some(f) => f.to_path_buf(),
+        None => match (&out.config.baseline, &out.config.dir) {
+            (Some(b), Some(dir)) => dir.join(&b.value),
+            (Some(b), None) => PathBuf::from(&b.value),
+            _ => return Ok(()),
+        },
+    };
+    let baseline = crate::baseline::load(&path)?;
+    let base = crate::baseline::base_of(&path);
+    let (new, known) = crate::baseline::filter(std::mem::take(&mut out.findings), &out.map, &baseline, &base);
+    out.findings = new;
+    out.baselined = known;
+    Ok(())
+}
+
 /// Applies `[rules]` select/ignore/severity and `[[overrides]]` to the findings.
-fn select(findings: Vec<Finding>, cfg: &Config, ctx: &Ctx) -> Vec<Finding> {
+fn select(findings: Vec<Finding>, cfg: &Config, map: &SourceMap, roots: &[discover::Root]) -> Vec<Finding> {
     let overrides: Vec<(globset::GlobMatcher, &config::Override)> = cfg
         .overrides
         .iter()
@@ -288,7 +323,7 @@ fn select(findings: Vec<Finding>, cfg: &Config, ctx: &Ctx) -> Vec<Finding> {
                 return None;
             }
             if !overrides.is_empty() {
-                let file = ctx.map.get_by_span(f.anchor()).map(|p| relative(ctx, &p));
+                let file = map.file_of(f.anchor().start).map(|sf| relative(roots, &sf.path));
                 if let Some(file) = file {
                     for (m, o) in &overrides {
                         if m.is_match(&file) {
@@ -311,8 +346,8 @@ fn select(findings: Vec<Finding>, cfg: &Config, ctx: &Ctx) -> Vec<Finding> {
 }
 
 /// A file's path relative to the root it was found under (for `[[overrides]] path` globs).
-fn relative(ctx: &Ctx, path: &Path) -> String {
-    for r in &ctx.roots {
+fn relative(roots: &[discover::Root], path: &Path) -> String {
+    for r in roots {
         if let Ok(rel) = path.strip_prefix(&r.canonical) {
             return rel.display().to_string();
         }

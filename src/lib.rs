@@ -7,6 +7,8 @@
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
 pub mod cdn;
+pub mod baseline;
+pub mod changed;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -27,3 +29,4 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod uvicorn;
+pub mod suppress;

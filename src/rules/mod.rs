@@ -18,6 +18,7 @@ mod stale_cdn_range;
 mod suspicious_unit;
 mod timeout_order;
 mod unbounded_worker;
+mod unused_suppression;
 
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::Stack;
@@ -70,6 +71,8 @@ pub static RULES: &[&Rule] = &[
     &cdn_range_foreign::RULE,
     &real_ip_header_mismatch::RULE,
     &stale_cdn_range::RULE,
+    // Meta rules (findings about stacklint's own comments) last.
+    &unused_suppression::RULE,
 ];
 
 /// Looks a rule up by code (`SL101`) or name (`timeout-order`), case-insensitively.
