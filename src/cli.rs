@@ -1,4 +1,5 @@
-//! The command line: `stacklint [PATHS]` lints; `graph`, `rules` and `explain` show what it knows.
+//! The command line: `stacklint [PATHS]` lints (in any output format, optionally only what changed, minus a
+//! baseline); `graph`, `rules`, `explain`, `completions` and `man` show what it knows.
 
 use crate::diag::Severity;
 use crate::engine::{self, Options};
