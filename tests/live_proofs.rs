@@ -1,8 +1,8 @@
 //! Live tier: every cross-layer rule reproduced as a real 502/504 on real servers (nginx,
-//! gunicorn, PHP-FPM), and the fix stacklint suggests verified on the same servers. Each test runs
+//! HAProxy, gunicorn, PHP-FPM), and the fix stacklint suggests verified on the same servers. Each test runs
 //! one case of `tests/live/driver.py` (see its docstring and README "Proven on real servers").
 //!
-//! The servers come from `scripts/install-test-deps.sh` (Debian's nginx and php-fpm; gunicorn in
+//! The servers come from `scripts/install-test-deps.sh` (Debian's nginx, haproxy and php-fpm; gunicorn in
 //! a virtualenv at `$STACKLINT_LIVE_VENV`, default `~/.cache/stacklint-live-venv`). When one is
 //! missing a test fails under `CI=true` and says loudly that it skipped otherwise. Servers listen
 //! on 127.0.0.1 and unix sockets in a temp dir only, traffic is bounded, and the driver stops every
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::RwLock;
 
-/// The keep-alive race is timed to the millisecond: it runs alone; the other cases may overlap.
+/// The keep-alive races are timed to the millisecond: each runs alone; the other cases may overlap.
 static EXCLUSIVE: RwLock<()> = RwLock::new(());
 
 fn root() -> PathBuf {
@@ -43,7 +43,7 @@ fn skip_or_fail(case: &str, why: &str) {
 }
 
 fn run(case: &str) {
-    let _guard = if case == "keepalive-race" {
+    let _guard = if case.ends_with("keepalive-race") {
         Err(EXCLUSIVE.write().unwrap_or_else(|e| e.into_inner()))
     } else {
         Ok(EXCLUSIVE.read().unwrap_or_else(|e| e.into_inner()))
@@ -98,6 +98,16 @@ fn live_sl302_fpm_socket_typo() {
 #[test]
 fn live_sl101_timeout_order_nginx_php_fpm() {
     run("fpm-timeout-order");
+}
+
+#[test]
+fn live_sl101_timeout_order_haproxy_gunicorn() {
+    run("haproxy-timeout-order");
+}
+
+#[test]
+fn live_sl201_keepalive_race_haproxy_gunicorn_gthread() {
+    run("haproxy-keepalive-race");
 }
 
 /// Every case directory has a test above, and every test's case exists.

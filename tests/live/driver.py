@@ -331,6 +331,15 @@ class Stack:
             return []
         return [int(m.group(1)) for m in re.finditer(r'" (\d{3}) ', f.read_text())]
 
+    def start_haproxy(self, haproxy):
+        self.spawn("haproxy", drop_privileges() + [haproxy, "-f", str(self.conf / "haproxy.cfg"), "-db"])
+        m = re.search(r"bind\s+127\.0\.0\.1:(\d+)", (self.conf / "haproxy.cfg").read_text())
+        self.nginx_port = int(m.group(1))  # the front door, whichever proxy it is
+        self.wait_tcp(self.nginx_port, "haproxy")
+
+    def haproxy_log(self):
+        return self.output("haproxy")
+
     def start_gunicorn(self, gunicorn):
         self.app_log = self.tmp / "app.log"
         env = dict(os.environ, LIVE_APP_LOG=str(self.app_log))
@@ -417,30 +426,46 @@ def fmt_counts(c):
 
 # -------------------------------------------------------------------------------------- cases
 
+def start_proxy(st, tools):
+    if "haproxy" in tools:
+        st.start_haproxy(tools["haproxy"])
+    else:
+        st.start_nginx(tools["nginx"])
+
+
 def traffic_timeout_order(st, tools, broken):
-    """3 concurrent GETs to a 2 s handler: proxy_read_timeout 1s answers 504 while gunicorn goes on."""
+    """3 concurrent GETs to a 2 s handler: a 1 s proxy timeout answers 504 while gunicorn goes on."""
     st.start_gunicorn(tools["gunicorn"])
-    st.start_nginx(tools["nginx"])
+    start_proxy(st, tools)
+    haproxy = "haproxy" in tools
     t0 = time.monotonic()
     res = parallel(3, lambda i: http(st.nginx_port, "GET", f"/?sleep=2&id=t{i}"))
     took = time.monotonic() - t0
     c = count(s for s, _ in res)
     if broken:
         check(c == {504: 3}, f"expected 3 x 504, got {c}")
-        check(took < 1.9, f"nginx should give up after 1 s, took {took:.2f}s")
-        log = st.error_log()
-        check("upstream timed out (110: Connection timed out) while reading response header from upstream" in log,
-              f"no 'upstream timed out' in nginx's error log:\n{log}")
+        check(took < 1.9, f"the proxy should give up after 1 s, took {took:.2f}s")
+        if haproxy:
+            # httplog: ... backend/server Tq/Tw/Tc/Tr/Ta 504 ... termination state sH-- (server timeout)
+            log = st.haproxy_log()
+            hits = re.findall(r" 504 \d+ - - sH-- ", log)
+            check(len(hits) == 3, f"expected 3 log lines with status 504 and termination state sH--:\n{log}")
+            what = "'504 ... sH--' (server-side timeout) x3"
+        else:
+            log = st.error_log()
+            check("upstream timed out (110: Connection timed out) while reading response header from upstream" in log,
+                  f"no 'upstream timed out' in nginx's error log:\n{log}")
+            what = "'upstream timed out (110: Connection timed out) while reading response header'"
         end = time.monotonic() + 5
         while time.monotonic() < end and sum("done id=t" in l for l in st.app_lines()) < 3:
             time.sleep(0.1)
         done = sum("done id=t" in l for l in st.app_lines())
         check(done == 3, f"gunicorn should finish all 3 requests after nginx gave up; app log: {st.app_lines()}")
-        observed(st.case, st.variant, status=fmt_counts(c), nginx_gave_up_after=f"{took:.2f}s",
-                 app_completed=f"{done}/3", log="'upstream timed out (110: Connection timed out) while reading response header'")
+        observed(st.case, st.variant, status=fmt_counts(c), proxy_gave_up_after=f"{took:.2f}s",
+                 app_completed=f"{done}/3", log=what)
     else:
         check(c == {200: 3}, f"expected 3 x 200, got {c}")
-        check("upstream timed out" not in st.error_log(), st.error_log())
+        check("upstream timed out" not in st.error_log() and "sH--" not in st.haproxy_log(), st.outputs())
         observed(st.case, st.variant, status=fmt_counts(c), took=f"{took:.2f}s")
 
 
@@ -457,7 +482,7 @@ def traffic_keepalive_race(st, tools, broken):
     seed, so the fixed stack gets the same schedule). POST is not retried by nginx on a failed
     reused connection, so a lost race is a 502."""
     st.start_gunicorn(tools["gunicorn"])
-    st.start_nginx(tools["nginx"])
+    start_proxy(st, tools)
     rng = random.Random(20261124)
     port = st.nginx_port
 
@@ -488,21 +513,27 @@ def traffic_keepalive_race(st, tools, broken):
     c = count(statuses)
     n = len(statuses)
     bad = n - c.get(200, 0)
-    log = st.error_log()
-    lines = [l for l in log.splitlines() if "upstream prematurely closed connection" in l
-             or "recv() failed (104: Connection reset by peer)" in l
-             or "writev() failed (32: Broken pipe)" in l]
-    kinds = sorted({("prematurely closed" if "prematurely" in l else "104: reset" if "104" in l else "32: broken pipe")
-                    for l in lines})
+    if "haproxy" in tools:
+        # httplog: status 502 with termination state SH-- / SD-- (the server closed or reset)
+        log = st.haproxy_log()
+        lines = [l for l in log.splitlines() if re.search(r" 502 \d+ - - S[HD]-- ", l)]
+        kinds = sorted({re.search(r" (S[HD]--) ", l).group(1) for l in lines})
+    else:
+        log = st.error_log()
+        lines = [l for l in log.splitlines() if "upstream prematurely closed connection" in l
+                 or "recv() failed (104: Connection reset by peer)" in l
+                 or "writev() failed (32: Broken pipe)" in l]
+        kinds = sorted({("prematurely closed" if "prematurely" in l else "104: reset" if "104" in l else "32: broken pipe")
+                        for l in lines})
     if broken:
         check(c.get(502, 0) >= 3, f"expected >= 3 x 502 in {n} POSTs, got {c}\n{log[-2000:]}")
         check(set(c) <= {200, 502}, f"unexpected statuses {c}")
-        check(len(lines) >= c[502], f"{c[502]} x 502 but {len(lines)} matching error-log lines:\n{log[-3000:]}")
+        check(len(lines) >= c[502], f"{c[502]} x 502 but {len(lines)} matching log lines:\n{log[-3000:]}")
         observed(st.case, st.variant, requests=n, status=fmt_counts(c), bursts_with_502=f"{hit_bursts}/{r}",
                  log_lines=len(lines), kinds="+".join(kinds))
     else:
         check(bad == 0, f"expected 0 failures in {n} POSTs, got {c}\n{log[-2000:]}")
-        check(not lines, f"race lines in nginx's error log:\n{lines}")
+        check(not lines, f"race lines in the proxy's log:\n{lines}")
         observed(st.case, st.variant, requests=n, status=fmt_counts(c))
 
 
@@ -595,6 +626,8 @@ CASE_DEFS = {
     "port-mismatch": (["nginx", "gunicorn"], traffic_port_mismatch),
     "missing-upstream": (["nginx", "gunicorn"], traffic_missing_upstream),
     "fpm-socket-typo": (["nginx", "php-fpm"], traffic_fpm_socket_typo),
+    "haproxy-timeout-order": (["haproxy", "gunicorn"], traffic_timeout_order),
+    "haproxy-keepalive-race": (["haproxy", "gunicorn"], traffic_keepalive_race),
     "fpm-timeout-order": (["nginx", "php-fpm"], traffic_fpm_timeout_order),
 }
 
@@ -602,7 +635,7 @@ CASE_DEFS = {
 def run_case(stacklint, case):
     needs, traffic = CASE_DEFS[case]
     tools = {t: need(t) for t in needs}
-    ngv = nginx_version(tools["nginx"])
+    ngv = nginx_version(tools["nginx"]) if "nginx" in tools else "1.30.0"  # stacklint default
     cdir = CASES / case
     variants = ["broken"] + sorted(p.name for p in cdir.iterdir() if p.is_dir() and p.name.startswith("fixed"))
     check(len(variants) >= 2, f"{case}: needs broken/ and at least one fixed*/")
