@@ -28,7 +28,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-if ! python3 -c 'import crossplane' 2>/dev/null; then
+if ! python3 -c 'import crossplane; assert crossplane.__version__ == "0.5.8"' 2>/dev/null; then
   echo "install-test-deps: pip install crossplane"
   python3 -m pip install -q crossplane==0.5.8 || { echo "install-test-deps: could not install crossplane" >&2; fail=1; }
 fi

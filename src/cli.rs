@@ -30,6 +30,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// List every rule: code, name, default severity, components.
     Rules,
+    /// Parse one nginx config (and the files it includes) and print the tree.
+    Parse(ParseArgs),
     /// Print a rule's documentation page.
     Explain {
         /// Rule code or name (`SL101`, `timeout-order`).
@@ -49,6 +51,10 @@ pub struct Common {
     /// Project file (default: stacklint.toml at the first PATH that has one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The edge provider's address ranges (one CIDR per line), instead of the bundled list and
+    /// stacklint.toml's `[edge] cdn_ranges`.
+    #[arg(long, value_name = "FILE")]
+    pub cdn_ranges: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -70,6 +76,23 @@ pub struct LintArgs {
 pub struct GraphArgs {
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ParseArgs {
+    /// Output format: `crossplane` prints the JSON payload `crossplane parse FILE` prints.
+    #[arg(long, value_enum, default_value_t = ParseFormat::Crossplane)]
+    pub format: ParseFormat,
+    /// Include comments in the payload (`crossplane parse --include-comments`).
+    #[arg(long)]
+    pub include_comments: bool,
+    /// The main nginx config. Only files in its directory (and below) are read.
+    pub file: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseFormat {
+    Crossplane,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +121,7 @@ fn parse_version(s: &str) -> Result<Version, String> {
 }
 
 fn options(c: &Common) -> Options {
-    Options { nginx_version: c.nginx_version, config: c.config.clone() }
+    Options { nginx_version: c.nginx_version, config: c.config.clone(), cdn_ranges: c.cdn_ranges.clone() }
 }
 
 /// Runs the CLI; returns the exit code (0 clean, 1 findings, 2 errors).
@@ -108,6 +131,7 @@ pub fn main() -> i32 {
         None => lint(&cli.lint),
         Some(Command::Check(a)) => lint(&a),
         Some(Command::Graph(a)) => graph(&a),
+        Some(Command::Parse(a)) => parse(&a),
         Some(Command::Rules) => {
             print!("{}", rules_table());
             0
@@ -127,16 +151,13 @@ pub fn main() -> i32 {
 
 /// The rule table printed by `stacklint rules`.
 pub fn rules_table() -> String {
-    let mut s = format!("{:<7} {:<18} {:<8} {:<20} {}\n", "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY");
-    for r in crate::rules::RULES {
-        s.push_str(&format!(
-            "{:<7} {:<18} {:<8} {:<20} {}\n",
-            r.code,
-            r.name,
-            r.severity.as_str(),
-            r.components.join(","),
-            r.summary
-        ));
+    let rules = crate::rules::RULES;
+    let comps: Vec<String> = rules.iter().map(|r| r.components.join(",")).collect();
+    let wn = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let wc = comps.iter().map(|c| c.len()).max().unwrap_or(10).max(10);
+    let mut s = format!("{:<6} {:<wn$} {:<8} {:<wc$} {}\n", "CODE", "NAME", "SEVERITY", "COMPONENTS", "SUMMARY");
+    for (r, c) in rules.iter().zip(&comps) {
+        s.push_str(&format!("{:<6} {:<wn$} {:<8} {:<wc$} {}\n", r.code, r.name, r.severity.as_str(), c, r.summary));
     }
     s
 }
@@ -184,6 +205,15 @@ pub fn exit_code(findings: &[crate::diag::Finding], errors: bool, fail_on: FailO
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     }
+}
+
+/// `stacklint parse`: 0 when the payload's status is `ok`, 1 when it holds errors.
+fn parse(a: &ParseArgs) -> i32 {
+    let ParseFormat::Crossplane = a.format;
+    let opts = crate::nginx::crossplane::Options { comments: a.include_comments };
+    let payload = crate::nginx::crossplane::parse(&a.file, &opts);
+    let _ = std::io::stdout().lock().write_all(payload.to_json().as_bytes());
+    i32::from(payload.status != "ok")
 }
 
 fn graph(a: &GraphArgs) -> i32 {

@@ -25,6 +25,12 @@ pub struct EdgeConfig {
     pub idle_timeout: Option<At<u64>>,
     /// Listeners it sends to (`"127.0.0.1:80"`, `"nginx"`), default: every entry listener.
     pub targets: Vec<At<String>>,
+    /// `cdn_ranges = "path"`: the user's own copy of the provider's address ranges (relative to
+    /// stacklint.toml's directory), replacing the bundled list.
+    pub cdn_ranges: Option<At<String>>,
+    /// `trusted_proxies = ["10.0.0.0/8"]`: the user's own proxies and load balancers, which trust
+    /// lists may hold besides the provider's ranges.
+    pub trusted_proxies: Vec<At<String>>,
     /// Where `edge` was declared.
     pub span: Option<Span>,
 }
@@ -51,7 +57,7 @@ pub struct Config {
 }
 
 const TOP: &[&str] = &["edge", "hosts", "versions", "rules", "overrides"];
-const EDGE: &[&str] = &["provider", "read_timeout", "idle_timeout", "targets"];
+const EDGE: &[&str] = &["provider", "read_timeout", "idle_timeout", "targets", "cdn_ranges", "trusted_proxies"];
 const RULES: &[&str] = &["select", "ignore", "severity"];
 const OVERRIDE: &[&str] = &["path", "select", "ignore"];
 const VERSIONS: &[&str] = &["nginx", "haproxy", "envoy", "gunicorn", "uvicorn", "php-fpm", "node"];
@@ -181,6 +187,21 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<LoadError>> {
                             "read_timeout" => c.edge.read_timeout = r.duration(ev, "edge.read_timeout"),
                             "idle_timeout" => c.edge.idle_timeout = r.duration(ev, "edge.idle_timeout"),
                             "targets" => c.edge.targets = r.strings(ev, "edge.targets"),
+                            "cdn_ranges" => c.edge.cdn_ranges = r.string(ev, "edge.cdn_ranges"),
+                            "trusted_proxies" => {
+                                c.edge.trusted_proxies = r.strings(ev, "edge.trusted_proxies");
+                                for t in &c.edge.trusted_proxies {
+                                    if crate::cdn::parse_net(&t.value).is_none() {
+                                        let local =
+                                            (t.span.start - file.base) as usize..(t.span.end - file.base) as usize;
+                                        r.err(
+                                            local,
+                                            format!("`{}` is not an address or CIDR", t.value),
+                                            Some("write networks like \"10.0.0.0/8\" or \"fd00::/8\"".into()),
+                                        );
+                                    }
+                                }
+                            }
                             _ => r.unknown(ek, "[edge]", EDGE),
                         }
                     }
@@ -358,6 +379,20 @@ mod tests {
         assert!(c.unwrap_err()[0].help.as_deref().unwrap().contains("timeout-order"));
         let (_, c) = load("edge = \"akamia\"\n");
         assert!(c.unwrap_err()[0].message.contains("unknown edge"));
+    }
+
+    #[test]
+    fn edge_cdn_keys() {
+        let (_, c) = load(
+            "[edge]\nprovider = \"cloudflare\"\ncdn_ranges = \"cf.txt\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+        );
+        let c = c.unwrap();
+        assert_eq!(c.edge.cdn_ranges.unwrap().value, "cf.txt");
+        assert_eq!(c.edge.trusted_proxies.len(), 2);
+        let (_, c) = load("[edge]\nprovider = \"cloudflare\"\ntrusted_proxies = [\"10.0.0.0/33\"]\n");
+        assert!(c.unwrap_err()[0].message.contains("not an address"));
+        let (_, c) = load("[edge]\nprovider = \"cloudflare\"\ncdn_range = \"x\"\n");
+        assert!(c.unwrap_err()[0].help.as_deref().unwrap().contains("`cdn_ranges`"));
     }
 
     #[test]

@@ -30,6 +30,12 @@ pub enum Kind {
     PhpFpm,
     /// `php.ini` and `conf.d/*.ini` under a php directory.
     PhpIni,
+    /// Node.js: `package.json`, `.nvmrc`, `.node-version`, PM2 `ecosystem.config.*`, and JS/TS
+    /// files under a directory with a `package.json`.
+    Node,
+    /// A Python script a launch runs (`python main.py`), read for `uvicorn.run(...)`; never
+    /// classified by name.
+    Python,
 }
 
 impl Kind {
@@ -46,6 +52,8 @@ impl Kind {
             Kind::Envoy => "envoy",
             Kind::PhpFpm => "php-fpm",
             Kind::PhpIni => "php-ini",
+            Kind::Node => "node",
+            Kind::Python => "python",
         }
     }
 }
@@ -89,7 +97,11 @@ impl Ctx {
 
     /// Display path: relative to the root given on the command line, joined to it as given.
     pub fn display(&self, path: &Path) -> String {
-        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let canon = if self.all_files.contains(path) {
+            path.to_path_buf()
+        } else {
+            path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+        };
         for r in &self.roots {
             if r.is_file && canon == r.canonical {
                 return r.given.display().to_string();
@@ -106,7 +118,12 @@ impl Ctx {
     /// pull request must not pull the CI host's files into a log).
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        let canon = path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        // Paths the walk saw are canonical already.
+        let canon = if self.all_files.contains(path) {
+            path.to_path_buf()
+        } else {
+            path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?
+        };
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -172,6 +189,17 @@ pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Ki
             && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     {
         return Some(Kind::Compose);
+    }
+    if matches!(
+        lower.as_str(),
+        "package.json"
+            | ".nvmrc"
+            | ".node-version"
+            | "ecosystem.config.js"
+            | "ecosystem.config.cjs"
+            | "ecosystem.config.json"
+    ) {
+        return Some(Kind::Node);
     }
     if lower == ".env" || lower.starts_with(".env.") {
         return Some(Kind::DotEnv);
@@ -287,10 +315,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             if !(ft.is_file() || ft.is_symlink()) {
                 continue;
             }
-            let Ok(canon) = entry.path().canonicalize() else {
-                continue;
+            // A regular file reached without following links sits at the same place under the
+            // canonical root: no `realpath` (one readlink per path component) needed.
+            let canon = match entry.path().strip_prefix(&r.given) {
+                Ok(rel) if !ft.is_symlink() && rel.as_os_str().is_empty() => r.canonical.clone(),
+                Ok(rel) if !ft.is_symlink() => r.canonical.join(rel),
+                _ => match entry.path().canonicalize() {
+                    Ok(c) => c,
+                    Err(_) => continue,
+                },
             };
-            if !canon.is_file() || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
+            if (ft.is_symlink() && !canon.is_file()) || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
                 continue;
             }
             if all_files.insert(canon.clone()) {
@@ -302,11 +337,49 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let found = walked
         .into_iter()
         .filter_map(|(path, canon)| {
-            let kind = classify(&path, || read_head(&canon))?;
+            let kind = classify(&path, || read_head(&canon)).or_else(|| node_source(&path, &canon, &ctx.roots))?;
             Some(Found { display: ctx.display(&canon), path, kind })
         })
         .collect();
     Ok((ctx, found))
+}
+
+/// Largest JS/TS file read as a Node source (bigger ones are bundles).
+const MAX_NODE_SOURCE_BYTES: u64 = 1024 * 1024;
+
+/// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
+/// up to the root), not a type declaration, not minified: a Node source file.
+fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
+    let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let ext_ok = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
+    if !ext_ok || lower.ends_with(".d.ts") || lower.contains(".min.") {
+        return None;
+    }
+    if std::fs::metadata(canon).ok()?.len() > MAX_NODE_SOURCE_BYTES {
+        return None;
+    }
+    let root = roots.iter().find(|r| canon.starts_with(&r.canonical))?;
+    let mut dir = canon.parent();
+    let mut found = false;
+    while let Some(d) = dir {
+        if !d.starts_with(&root.canonical) {
+            break;
+        }
+        if d.join("package.json").is_file() {
+            found = true;
+            break;
+        }
+        dir = d.parent();
+    }
+    if !found {
+        return None;
+    }
+    // Minified bundles: a very long first line.
+    let head = read_head(canon)?;
+    if head.lines().take(5).any(|l| l.len() > 2_000) {
+        return None;
+    }
+    Some(Kind::Node)
 }
 
 fn read_head(path: &Path) -> Option<String> {

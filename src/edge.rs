@@ -19,6 +19,8 @@ pub struct Preset {
     pub read_semantics: &'static str,
     /// How long it keeps an idle connection to the origin for reuse (`None`: not documented).
     pub pool_idle_ms: Option<u64>,
+    /// The status a client sees when the origin closes a reused connection under a request.
+    pub race_status: &'static str,
     pub connect_timeout_ms: Option<u64>,
     /// When and where the figures were read.
     pub source: &'static str,
@@ -32,6 +34,7 @@ pub static PRESETS: &[Preset] = &[
         timeout_status: "524",
         read_semantics: "time to first byte / between reads (Proxy Read Timeout)",
         pool_idle_ms: Some(900_000),
+        race_status: "520",
         connect_timeout_ms: Some(19_000),
         source: "Cloudflare docs, connection-limits and error-524 (2026-07; older pages say 100 s read timeout)",
     },
@@ -42,6 +45,7 @@ pub static PRESETS: &[Preset] = &[
         timeout_status: "504",
         read_semantics: "idle timeout: no data in either direction",
         pool_idle_ms: Some(60_000),
+        race_status: "502",
         connect_timeout_ms: Some(10_000),
         source: "AWS ELB user guide, application-load-balancers.md and troubleshooting (idle_timeout.timeout_seconds default 60)",
     },
@@ -52,6 +56,7 @@ pub static PRESETS: &[Preset] = &[
         timeout_status: "502",
         read_semantics: "backend service timeout: whole response",
         pool_idle_ms: Some(610_000),
+        race_status: "502",
         connect_timeout_ms: None,
         source: "googleapis backend service `timeoutSec` default 30 s; `httpKeepAliveTimeoutSec` 610 s (secondary sources, 2026)",
     },
@@ -62,6 +67,7 @@ pub static PRESETS: &[Preset] = &[
         timeout_status: "503",
         read_semantics: "first byte timeout",
         pool_idle_ms: None,
+        race_status: "503",
         connect_timeout_ms: Some(1_000),
         source: "Fastly VCL reference, bereq.first_byte_timeout default 15 s (2026)",
     },
@@ -72,6 +78,7 @@ pub static PRESETS: &[Preset] = &[
         timeout_status: "504",
         read_semantics: "origin response timeout",
         pool_idle_ms: Some(5_000),
+        race_status: "502",
         connect_timeout_ms: Some(10_000),
         source: "CloudFront developer guide / SDK model: OriginReadTimeout 30 s, OriginKeepaliveTimeout 5 s (2026)",
     },

@@ -18,6 +18,9 @@ pub struct Options {
     pub nginx_version: Option<nginx::defaults::Version>,
     /// `--config FILE`; default: `stacklint.toml` at the first root that has one.
     pub config: Option<PathBuf>,
+    /// `--cdn-ranges FILE`: the edge provider's address ranges, replacing the bundled list and
+    /// stacklint.toml's `[edge] cdn_ranges`.
+    pub cdn_ranges: Option<PathBuf>,
 }
 
 /// A file stacklint read, and as what.
@@ -91,6 +94,12 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     errors.extend(errs);
     let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
     errors.extend(errs);
+    let (uvicorns, errs) = crate::uvicorn::load(&ctx, &found, &launches);
+    errors.extend(errs);
+
+    let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
+    let (node_tree, errs) = crate::node::load(&ctx, &node_files);
+    errors.extend(errs);
 
     let mut b = StackBuilder::new();
     let mut known_hosts: HashSet<String> = HashSet::new();
@@ -102,6 +111,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
     errors.extend(errs);
     crate::phpfpm::model::add(&fpm, &mut b);
+    crate::node::model::add(&node_tree, &mut b);
     for m in &tree.missing_includes {
         b.add_problem(Problem {
             kind: ProblemKind::MissingInclude,
@@ -136,17 +146,38 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             });
         }
     }
+    crate::uvicorn::model::add(&uvicorns, &mut b);
+    for (span, message) in uvicorns.iter().flat_map(|u| &u.invalid) {
+        b.add_problem(Problem {
+            kind: ProblemKind::InvalidValue,
+            component: Component::Uvicorn,
+            span: *span,
+            message: format!("{message}; uvicorn refuses to start"),
+            help: "uvicorn reads ports, counts and `--timeout-keep-alive` as whole numbers: `--timeout-keep-alive 75`"
+                .into(),
+        });
+    }
     resolve_host_aliases(&mut b, &cfg);
     let mut stack = b.link();
     crate::edge::add(&mut stack, &cfg.edge);
+    let ranges_display = load_cdn_ranges(&ctx, opts, &cfg, cfg_display.as_deref(), &mut stack, &mut errors);
 
     let findings = select(crate::rules::run(&stack), &cfg, &ctx);
 
     let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
+    for s in uvicorns.iter().filter_map(|u| u.script.clone()) {
+        if !files.iter().any(|x| x.path == s) {
+            files.push(FileInfo { path: s, kind: Kind::Python });
+        }
+    }
     let map = ctx.map.freeze();
     // Files pulled in by includes are nginx files too, even when their names say nothing.
     for f in map.files() {
-        if !f.builtin && Some(&f.display) != cfg_display.as_ref() && !files.iter().any(|x| x.path == f.display) {
+        if !f.builtin
+            && Some(&f.display) != cfg_display.as_ref()
+            && Some(&f.display) != ranges_display.as_ref()
+            && !files.iter().any(|x| x.path == f.display)
+        {
             let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
             let kind = if from_fpm { Kind::PhpFpm } else { Kind::Nginx };
             files.push(FileInfo { path: f.display.clone(), kind });
@@ -154,6 +185,52 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Outcome { map, stack, findings, errors, files, config: cfg })
+}
+
+/// Puts the declared edge's address ranges into the stack: `--cdn-ranges`, else stacklint.toml's
+/// `[edge] cdn_ranges` (relative to the toml), else the bundled lists. Returns the display path of
+/// a user file it read.
+fn load_cdn_ranges(
+    ctx: &Ctx,
+    opts: &Options,
+    cfg: &Config,
+    cfg_display: Option<&str>,
+    stack: &mut Stack,
+    errors: &mut Vec<LoadError>,
+) -> Option<String> {
+    let path = match (&opts.cdn_ranges, &cfg.edge.cdn_ranges) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(p)) => {
+            let base = cfg_display.map(Path::new).and_then(|c| c.parent()).map(Path::to_path_buf).unwrap_or_default();
+            Some(base.join(&p.value))
+        }
+        (None, None) => None,
+    };
+    let user = match &path {
+        Some(p) => {
+            let file = match ctx.read(p) {
+                Ok(f) => Some(f),
+                Err(_) => match std::fs::read(p) {
+                    Ok(bytes) => {
+                        Some(ctx.map.add(&p.canonicalize().unwrap_or(p.clone()), p.display().to_string(), bytes))
+                    }
+                    Err(e) => {
+                        errors.push(LoadError::file(p.display().to_string(), format!("cannot read CDN ranges: {e}")));
+                        None
+                    }
+                },
+            };
+            file.map(|f| {
+                let (nets, errs) = crate::cdn::data::user_file(&f);
+                errors.extend(errs);
+                (f, nets)
+            })
+        }
+        None => None,
+    };
+    let display = user.as_ref().map(|(f, _)| f.display.clone());
+    stack.edge_ranges = crate::cdn::data::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
+    display
 }
 
 /// `[hosts] app = "10.0.0.5"`: targets that name `app` go to 10.0.0.5.

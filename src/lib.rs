@@ -6,6 +6,7 @@
 //! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
+pub mod cdn;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -20,7 +21,9 @@ pub mod gunicorn;
 pub mod haproxy;
 pub mod launch;
 pub mod nginx;
+pub mod node;
 pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod uvicorn;

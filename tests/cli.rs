@@ -146,3 +146,16 @@ fn garbage_and_truncated_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let out = bin().arg("rules").output().unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    for line in table.lines().skip(1) {
+        let mut it = line.split_whitespace();
+        let (code, name, sev) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+        let row = format!("| {code} | {name} | {sev} |");
+        assert!(readme.contains(&row), "README's rule table lacks `{row}`");
+    }
+}

@@ -290,7 +290,7 @@ fn discovery_takes_envoy_and_nothing_else() {
         ("stack.yaml", "services:\n  envoy:\n    image: envoyproxy/envoy\n", None),
         ("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template: {}\n", None),
         ("ci.yml", "name: CI\non: push\njobs:\n  t: {runs-on: ubuntu-latest}\n", None),
-        ("package.json", "{\"name\": \"x\", \"version\": \"1.0.0\"}", None),
+        ("package.json", "{\"name\": \"x\", \"version\": \"1.0.0\"}", Some(Kind::Node)),
         ("values.yaml", "resources:\n  limits: {cpu: 1}\n", None),
     ];
     for (name, text, want) in cases {

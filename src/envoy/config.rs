@@ -95,6 +95,25 @@ pub struct Hcm {
     pub stream_idle_timeout: Option<Setting>,
     pub request_timeout: Option<Setting>,
     pub routes: Routes,
+    /// `use_remote_address: true|false` as written.
+    pub use_remote_address: Option<(bool, Span)>,
+    /// `xff_num_trusted_hops: N` as written.
+    pub xff_num_trusted_hops: Option<(u64, Span)>,
+    /// HTTP RBAC filters (`envoy.filters.http.rbac`) in the HCM's `http_filters`.
+    pub rbac: Vec<Rbac>,
+}
+
+/// An RBAC filter's address rules, as far as they are plain CIDR principals.
+#[derive(Clone, Debug)]
+pub struct Rbac {
+    /// `action: DENY` (default ALLOW).
+    pub deny: bool,
+    /// (address as `a.b.c.d/len`, span of the principal, which address it matches:
+    /// `direct_remote_ip`, `source_ip` or `remote_ip`).
+    pub prefixes: Vec<(String, Span, String)>,
+    /// Some principal is not a plain address (headers, authenticated, `any`): not judged.
+    pub opaque: bool,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +123,8 @@ pub struct ListenerCfg {
     pub span: Span,
     pub address: Option<(Endpoint, Span)>,
     pub hcms: Vec<Hcm>,
+    /// Network RBAC filters (`envoy.filters.network.rbac`) in the filter chains.
+    pub rbac: Vec<Rbac>,
 }
 
 #[derive(Clone, Debug)]
@@ -234,6 +255,7 @@ impl Reader {
         };
         let address = l.get("address").and_then(|a| self.address(a));
         let mut hcms = Vec::new();
+        let mut rbac = Vec::new();
         let chains = list(l.get("filter_chains")).into_iter().chain(l.get("default_filter_chain"));
         for chain in chains {
             for f in list(chain.get("filters")) {
@@ -245,10 +267,12 @@ impl Reader {
                         || ty.ends_with(".HttpConnectionManager");
                 if let (true, Some(cfg)) = (is_hcm, cfg) {
                     hcms.push(self.hcm(cfg));
+                } else if let (true, Some(cfg)) = (is_rbac(name, ty, "network"), cfg) {
+                    rbac.push(read_rbac(cfg));
                 }
             }
         }
-        ListenerCfg { name, span, address, hcms }
+        ListenerCfg { name, span, address, hcms, rbac }
     }
 
     fn hcm(&mut self, c: &Node) -> Hcm {
@@ -284,7 +308,30 @@ impl Reader {
         } else {
             Routes::None
         };
-        Hcm { span: cover(c), idle_timeout, stream_idle_timeout, request_timeout, routes }
+        let use_remote_address = c.entry("use_remote_address").and_then(|(k, v)| match &v.value {
+            Value::Bool(b) => Some((*b, pair(k, v))),
+            _ => None,
+        });
+        let xff_num_trusted_hops = c.entry("xff_num_trusted_hops").and_then(|(k, v)| Some((v.uint()?, pair(k, v))));
+        let rbac = list(c.get("http_filters"))
+            .into_iter()
+            .filter_map(|f| {
+                let cfg = f.get("typed_config").or(f.get("config"))?;
+                let name = f.get("name").and_then(|n| n.str()).unwrap_or("");
+                let ty = cfg.get("@type").and_then(|t| t.str()).unwrap_or("");
+                is_rbac(name, ty, "http").then(|| read_rbac(cfg))
+            })
+            .collect();
+        Hcm {
+            span: cover(c),
+            idle_timeout,
+            stream_idle_timeout,
+            request_timeout,
+            routes,
+            use_remote_address,
+            xff_num_trusted_hops,
+            rbac,
+        }
     }
 
     fn route(&mut self, r: &Node, vhost: &str) -> RouteCfg {
@@ -403,6 +450,54 @@ impl Reader {
         }
         ClusterCfg { name, span, kind, connect_timeout, idle_timeout, one_request_per_connection, endpoints }
     }
+}
+
+fn is_rbac(name: &str, ty: &str, layer: &str) -> bool {
+    name == format!("envoy.filters.{layer}.rbac") || ty.ends_with(&format!("filters.{layer}.rbac.v3.RBAC"))
+}
+
+/// An RBAC filter config: `rules.action` and the CIDR principals of its policies
+/// (`or_ids`/`and_ids` flattened; anything else makes the filter opaque).
+fn read_rbac(cfg: &Node) -> Rbac {
+    let mut out = Rbac { deny: false, prefixes: Vec::new(), opaque: false, span: cover(cfg) };
+    let Some(rules) = cfg.get("rules") else {
+        out.opaque = true;
+        return out;
+    };
+    out.deny = rules.get("action").and_then(|a| a.str()).is_some_and(|a| a.eq_ignore_ascii_case("DENY"));
+    fn principal(p: &Node, out: &mut Rbac) {
+        for key in ["direct_remote_ip", "source_ip", "remote_ip"] {
+            if let Some(c) = p.get(key) {
+                let addr = c.get("address_prefix").and_then(|a| a.text());
+                let len = c.get("prefix_len").and_then(|l| l.uint().or_else(|| l.get("value").and_then(|v| v.uint())));
+                match addr {
+                    Some(a) => {
+                        let text = match len {
+                            Some(l) => format!("{a}/{l}"),
+                            None => a,
+                        };
+                        out.prefixes.push((text, cover(c), key.to_string()));
+                    }
+                    None => out.opaque = true,
+                }
+                return;
+            }
+        }
+        if let Some(ids) = p.get("or_ids").and_then(|o| o.get("ids")) {
+            for i in list(Some(ids)) {
+                principal(i, out);
+            }
+            return;
+        }
+        out.opaque = true;
+    }
+    let policies = rules.get("policies").map(|p| p.entries()).unwrap_or_default();
+    for (_, policy) in policies {
+        for p in list(policy.get("principals")) {
+            principal(p, &mut out);
+        }
+    }
+    out
 }
 
 fn xds_source(n: Option<&Node>) -> Option<XdsSource> {

@@ -119,6 +119,8 @@ fn listener(
     if let Some((ep, span)) = &l.address {
         b.add_listener(sid, ep.clone(), *span, false);
     }
+    // Client-address trust (xff_num_trusted_hops) and RBAC access lists.
+    crate::cdn::trust::envoy_listener(l, sid, b);
     for h in &l.hcms {
         match &h.routes {
             Routes::Inline { routes, validate_clusters } => {
@@ -132,17 +134,6 @@ fn listener(
             Routes::None => {}
         }
     }
-    // As a callee of an outer layer, Envoy works on a request for as long as its slowest route
-    // waits for its upstream.
-    let longest = b
-        .stack
-        .routes
-        .iter()
-        .filter(|r| r.server == sid)
-        .map(|r| &r.hop.read_timeout)
-        .max_by_key(|t| t.ms.unwrap_or(u64::MAX))
-        .cloned();
-    b.stack.servers[sid].work_timeout = longest;
 }
 
 /// How long a route waits for its upstream's response: the route timeout (whole response,

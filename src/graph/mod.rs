@@ -258,6 +258,86 @@ pub struct Problem {
     pub help: String,
 }
 
+/// An address as a trust or access list writes it (`103.21.244.0/22`, `2400:cb00::`, `all`,
+/// `unix:`), normalised: a bare address is a /32 or /128, `::ffff:a.b.c.d` is IPv4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddrSpec {
+    Net(ipnet::IpNet),
+    /// Every address of both families (nginx `all`, Envoy's hop count: any peer).
+    All,
+    /// Connections over a unix socket.
+    Unix,
+    /// Something stacklint does not judge (a host name, an ACL file it could not read).
+    Other,
+}
+
+/// One address of a trust or access list, with where it is written.
+#[derive(Clone, Debug)]
+pub struct AddrEntry {
+    pub spec: AddrSpec,
+    /// As written (`173.245.48.0/20`, `all`).
+    pub text: String,
+    pub span: Span,
+}
+
+/// The header a server reads the client address from, and where that was set.
+#[derive(Clone, Debug)]
+pub struct ClientHeader {
+    /// `CF-Connecting-IP`, `X-Forwarded-For`, `X-Real-IP`, `proxy_protocol`.
+    pub name: String,
+    /// `None`: the component's default (nginx `real_ip_header` unset = `X-Real-IP`).
+    pub span: Option<Span>,
+}
+
+/// Whom a server believes about the client address (nginx `set_real_ip_from`, HAProxy
+/// `http-request set-src`, Envoy `xff_num_trusted_hops`): requests from `from` may replace the
+/// peer address with the one in `header`.
+#[derive(Clone, Debug)]
+pub struct Trust {
+    pub server: ServerId,
+    /// Where it applies: `server`, `location /api/`.
+    pub scope: String,
+    /// The first trust directive (anchor when there are no entries).
+    pub span: Span,
+    pub from: Vec<AddrEntry>,
+    pub header: ClientHeader,
+    /// Skips trusted addresses in a list header (nginx `real_ip_recursive on`, Envoy hop counts).
+    pub recursive: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessRule {
+    pub verdict: Verdict,
+    pub addr: AddrEntry,
+}
+
+/// Who may connect (nginx `allow`/`deny`, a `geo` map used to refuse, HAProxy `acl ... src` with
+/// `http-request deny`, Envoy RBAC on the peer address): rules in order, the first that matches
+/// decides.
+#[derive(Clone, Debug)]
+pub struct AccessList {
+    pub server: ServerId,
+    /// `server`, `location /admin/`.
+    pub scope: String,
+    pub span: Span,
+    pub rules: Vec<AccessRule>,
+    /// What an address no rule matches gets.
+    pub otherwise: Verdict,
+    /// The list is checked against the client address a trust list restored, not the peer's
+    /// (nginx: access runs after realip).
+    pub sees_client: bool,
+    /// nginx `satisfy any`: another check (auth_basic, auth_request) may let a denied peer in.
+    pub satisfy_any: Option<Span>,
+    /// What a refused peer gets: `403`, `a closed connection`.
+    pub denial: String,
+}
+
 /// The whole graph, read-only for rules.
 #[derive(Debug, Default)]
 pub struct Stack {
@@ -266,6 +346,15 @@ pub struct Stack {
     pub routes: Vec<Route>,
     pub groups: Vec<Group>,
     pub problems: Vec<Problem>,
+    /// Client-address trust lists, per server and scope.
+    pub trust: Vec<Trust>,
+    /// Access lists on the client (or peer) address, per server and scope.
+    pub access: Vec<AccessList>,
+    /// The declared edge's published address ranges, when stacklint has them.
+    pub edge_ranges: Option<crate::cdn::EdgeRanges>,
+    /// How long servers wait for a client's request headers (Node `headersTimeout`), for the
+    /// servers that have such a limit.
+    pub headers_timeouts: Vec<(ServerId, Timeout)>,
 }
 
 /// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
@@ -298,6 +387,20 @@ impl Stack {
             HopTarget::Direct(t) => (None, vec![t]),
             _ => (None, Vec::new()),
         }
+    }
+
+    /// Servers the declared edge sends to directly (its routes' listeners' servers).
+    pub fn behind_edge(&self) -> Vec<ServerId> {
+        let mut out: Vec<ServerId> = self
+            .routes
+            .iter()
+            .filter(|r| self.servers[r.server].role == Role::Edge)
+            .flat_map(|r| self.targets_of(r).1)
+            .flat_map(|t| t.reaches.iter().map(|&l| self.listeners[l].server))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Every (route, target, listener, callee) quadruple that the graph links.
@@ -361,6 +464,12 @@ impl StackBuilder {
         self.stack.groups.iter().position(|g| g.component == component && g.name == name)
     }
 
+    /// Records how long a server waits for request headers.
+    pub fn set_headers_timeout(&mut self, server: ServerId, timeout: Timeout) {
+        self.stack.headers_timeouts.retain(|(s, _)| *s != server);
+        self.stack.headers_timeouts.push((server, timeout));
+    }
+
     pub fn add_problem(&mut self, problem: Problem) {
         self.stack.problems.push(problem);
     }
@@ -408,6 +517,24 @@ impl StackBuilder {
         for r in routes.iter_mut() {
             if let HopTarget::Direct(t) = &mut r.hop.target {
                 t.reaches = find(&t.endpoint, Some(r.server));
+            }
+        }
+        // As the callee of an outer layer (a CDN, HAProxy in front of nginx), a proxy works on a
+        // request for as long as its slowest route waits for its upstream.
+        for r in routes.iter() {
+            if !matches!(r.hop.target, HopTarget::Group(_) | HopTarget::Direct(_)) {
+                continue;
+            }
+            let s = &mut servers[r.server];
+            if s.role != Role::Proxy {
+                continue;
+            }
+            let longer = match &s.work_timeout {
+                None => true,
+                Some(w) => w.ms.is_some() && r.hop.read_timeout.ms.is_none_or(|m| Some(m) > w.ms),
+            };
+            if longer {
+                s.work_timeout = Some(r.hop.read_timeout.clone());
             }
         }
         self.stack

@@ -21,6 +21,13 @@ pub fn add(instances: &[Instance], b: &mut StackBuilder) {
         if inst.timeout.as_ref().is_some_and(|t| t.value.is_none()) {
             notes.push("timeout set at run time".into());
         }
+        if class.as_deref().is_some_and(|c| c.ends_with("UvicornWorker") || c.ends_with("UvicornH11Worker")) {
+            // uvicorn/workers.py: `"timeout_keep_alive": self.cfg.keepalive`.
+            notes.push(format!(
+                "uvicorn worker: uvicorn's timeout_keep_alive is gunicorn's keepalive ({}), not uvicorn's own default of 5 s",
+                inst.keepalive().map_or("set at run time".to_string(), |k| k.to_string())
+            ));
+        }
         notes.extend(inst.notes.iter().cloned());
 
         let keepalive = match class.as_deref() {

@@ -16,7 +16,7 @@
 //!   `option http-server-close`, `option httpclose` (frontend or backend), `http-reuse never` or
 //!   a backend in `mode tcp`.
 //! * A frontend's work timeout (what a caller in front of HAProxy must outwait) is the longest
-//!   `timeout server` among its routes.
+//!   `timeout server` among its routes (set for every proxy by `StackBuilder::link`).
 //! * Problems: time values HAProxy rejects (`1.5s`, overflow: `InvalidValue`), unit-less values
 //!   below 1000 ms and compound values (`SuspiciousUnit`), proxies without `timeout client`,
 //!   `connect` or `server` (`MissingTimeout`), `bind` without a port (`InvalidValue`).
@@ -630,7 +630,6 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let mut work: Option<Timeout> = None;
         for r in rs {
             let name = r.target.value.as_str();
             let be = backends.get(name).copied();
@@ -651,13 +650,6 @@ impl<'a> Model<'a> {
             let connect_timeout = bst.effective("connect", &defaults::TIMEOUT_CONNECT);
             let protocol = if bst.mode() == "http" { Protocol::Http } else { Protocol::Tcp };
             let pool = be.and_then(|i| self.pool(fe, i));
-            if matches!(target, HopTarget::Group(_)) {
-                work = match work {
-                    Some(w) if w.ms.is_none() => Some(w),
-                    Some(w) if read_timeout.ms.is_some() && w.ms >= read_timeout.ms => Some(w),
-                    _ => Some(read_timeout.clone()),
-                };
-            }
             b.add_route(Route {
                 server: sid,
                 name: r.name,
@@ -676,9 +668,7 @@ impl<'a> Model<'a> {
                 },
             });
         }
-        let s = &mut b.stack.servers[sid];
-        s.work_timeout = work;
-        s.notes = notes;
+        b.stack.servers[sid].notes = notes;
     }
 
     /// HAProxy's idle server-connection pool for a frontend -> backend hop.

@@ -32,6 +32,7 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         on_stack: Vec::new(),
         done: HashSet::new(),
         included: HashSet::new(),
+        resolved: HashMap::new(),
     };
 
     // Read sequentially (so every file's place in the global address space is deterministic),
@@ -108,6 +109,9 @@ struct Prefix {
     fragment: bool,
 }
 
+/// An include look-up: the matched paths (if any) and the candidates tried.
+type Resolved = (Option<Vec<PathBuf>>, Vec<PathBuf>);
+
 struct Loader<'c> {
     ctx: &'c Ctx,
     tree: Tree,
@@ -119,6 +123,10 @@ struct Loader<'c> {
     done: HashSet<usize>,
     /// Files reached through some `include`.
     included: HashSet<usize>,
+    /// Include look-ups already done: (pattern, prefix dir, fragment) -> (matched paths, if any;
+    /// the candidates tried). Thousands of servers often include the same snippet: each distinct
+    /// pattern touches the file system once.
+    resolved: HashMap<(String, PathBuf, bool), Resolved>,
 }
 
 impl Loader<'_> {
@@ -192,12 +200,21 @@ impl Loader<'_> {
     /// matches nothing and is not a stock file.
     fn resolve_include(&mut self, d: &Directive, pattern: &str, prefix: &Prefix) -> Vec<usize> {
         let is_glob = pattern.contains(['*', '?', '[']);
-        let candidates = self.candidates(pattern, prefix, is_glob);
-        for cand in &candidates {
-            let paths = if is_glob { self.glob(cand) } else { self.exists(cand).into_iter().collect() };
-            if paths.is_empty() {
-                continue;
+        let key = (pattern.to_string(), prefix.dir.clone(), prefix.fragment);
+        let (found, candidates) = match self.resolved.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                let candidates = self.candidates(pattern, prefix, is_glob);
+                let found = candidates.iter().find_map(|cand| {
+                    let paths: Vec<PathBuf> =
+                        if is_glob { self.glob(cand) } else { self.exists(cand).into_iter().collect() };
+                    (!paths.is_empty()).then_some(paths)
+                });
+                self.resolved.insert(key, (found.clone(), candidates.clone()));
+                (found, candidates)
             }
+        };
+        if let Some(paths) = found {
             return paths.iter().filter_map(|p| self.load_path(p)).collect();
         }
         if is_glob {

@@ -3,6 +3,8 @@
 //! and upstreams into the stack graph.
 
 pub mod ast;
+pub mod crossplane;
+mod crossplane_directives;
 pub mod defaults;
 pub mod load;
 pub mod model;

@@ -213,7 +213,10 @@ impl<'a> Builder<'a, '_> {
             if d.name == "server" && d.block.is_some() {
                 let body = self.tree.expanded(d.children());
                 let inner = scope.enter(&body);
+                let sid = self.b.stack.servers.len();
                 self.server(d, &body, &inner);
+                // Client-address trust and access lists (realip, allow/deny, geo).
+                crate::cdn::trust::nginx_server(self.tree, level, &body, sid, self.b);
             }
         }
     }
@@ -260,18 +263,6 @@ impl<'a> Builder<'a, '_> {
             self.b.add_listener(sid, Endpoint::tcp(Host::Any, 80), header_span(d), true);
         }
         self.locations(sid, body, scope, "");
-        // As a callee of an outer layer (HAProxy, a CDN), nginx works on a request for as long
-        // as its slowest route waits for its upstream.
-        let longest = self
-            .b
-            .stack
-            .routes
-            .iter()
-            .filter(|r| r.server == sid)
-            .map(|r| &r.hop.read_timeout)
-            .max_by_key(|t| t.ms.unwrap_or(u64::MAX))
-            .cloned();
-        self.b.stack.servers[sid].work_timeout = longest;
     }
 
     /// Routes for every `*_pass` in this level and nested `location`/`if`/`limit_except` blocks.

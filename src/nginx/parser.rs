@@ -195,6 +195,20 @@ struct SyntaxError {
     message: String,
     /// The error is "unexpected end of file" (input may simply be truncated).
     eof: bool,
+    /// Blocks open when the error was found.
+    depth: usize,
+    /// Start of the last complete token read before the error.
+    last: Option<usize>,
+}
+
+/// Where an "unexpected end of file" was found, for callers that report it as another parser
+/// would (crossplane names the last token's line when braces are open, no line otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EofInfo {
+    /// Blocks still open at the end of the file.
+    pub depth: usize,
+    /// Local byte offset of the last complete token.
+    pub last_token: Option<usize>,
 }
 
 /// Result of the internal parse: the tree, or an error with the top-level names read so far.
@@ -208,20 +222,43 @@ struct Parsed {
 
 /// Parses one nginx file.
 pub fn parse(file: &Arc<SourceFile>) -> Result<File, LoadError> {
+    parse_detailed(file).map_err(|(e, _)| e)
+}
+
+/// [`parse`], telling for an "unexpected end of file" how deep the parser was and where its last
+/// token started.
+pub fn parse_detailed(file: &Arc<SourceFile>) -> Result<File, (LoadError, Option<EofInfo>)> {
     let p = parse_text(&file.text, |s, e| file.span(s, e));
     match p.error {
-        Some(e) => Err(LoadError::at(file.span(e.start, e.end), file.display.clone(), e.message)),
+        Some(e) => {
+            let info = e.eof.then_some(EofInfo { depth: e.depth, last_token: e.last });
+            Err((LoadError::at(file.span(e.start, e.end), file.display.clone(), e.message), info))
+        }
         None => Ok(File { source: file.clone(), directives: p.directives, comments: p.comments }),
     }
 }
 
 fn unexpected_char(text: &str, at: usize) -> SyntaxError {
     let c = text[at..].chars().next().unwrap_or(' ');
-    SyntaxError { start: at, end: at + c.len_utf8(), message: format!("unexpected \"{c}\""), eof: false }
+    SyntaxError {
+        start: at,
+        end: at + c.len_utf8(),
+        message: format!("unexpected \"{c}\""),
+        eof: false,
+        depth: 0,
+        last: None,
+    }
 }
 
 fn eof_error(len: usize, expecting: &str) -> SyntaxError {
-    SyntaxError { start: len, end: len, message: format!("unexpected end of file, expecting {expecting}"), eof: true }
+    SyntaxError {
+        start: len,
+        end: len,
+        message: format!("unexpected end of file, expecting {expecting}"),
+        eof: true,
+        depth: 0,
+        last: None,
+    }
 }
 
 fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) -> Parsed {
@@ -234,7 +271,15 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
     let mut cur: Option<Stmt> = None;
     let mut top_names: Vec<String> = Vec::new();
 
-    let fail = |error: SyntaxError, root: Vec<Directive>, comments, mut top_names: Vec<String>, stack: &[Frame]| {
+    let mut last: Option<usize> = None;
+    let fail = |mut error: SyntaxError,
+                root: Vec<Directive>,
+                comments,
+                mut top_names: Vec<String>,
+                stack: &[Frame],
+                last: Option<usize>| {
+        error.depth = stack.len();
+        error.last = last;
         if let Some(f) = stack.first() {
             top_names.push(f.stmt.name.clone());
         }
@@ -248,14 +293,15 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                 let len = text.len();
                 if stop < len || cur.is_some() {
                     // Unterminated quote, trailing backslash, or a directive with no `;`.
-                    return fail(eof_error(len, "\";\" or \"}\""), root, comments, top_names, &stack);
+                    return fail(eof_error(len, "\";\" or \"}\""), root, comments, top_names, &stack, last);
                 }
                 if !stack.is_empty() {
-                    return fail(eof_error(len, "\"}\""), root, comments, top_names, &stack);
+                    return fail(eof_error(len, "\"}\""), root, comments, top_names, &stack, last);
                 }
                 return Parsed { directives: root, comments, error: None, top_names };
             }
         };
+        last = Some(tok.start);
         match tok.kind {
             Kind::Comment => {
                 let line = lines.at(tok.start);
@@ -270,7 +316,7 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                     // nginx: after a closing quote comes a space, `;`, `{` or `)`.
                     if let Some(&b) = bytes.get(tok.end) {
                         if !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b')') {
-                            return fail(unexpected_char(text, tok.end), root, comments, top_names, &stack);
+                            return fail(unexpected_char(text, tok.end), root, comments, top_names, &stack, last);
                         }
                     }
                 }
@@ -291,7 +337,7 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
             }
             Kind::Semi => {
                 let Some(stmt) = cur.take() else {
-                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack, last);
                 };
                 let d = Directive {
                     name: stmt.name,
@@ -312,11 +358,11 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
             }
             Kind::LBrace => {
                 let Some(mut stmt) = cur.take() else {
-                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack, last);
                 };
                 if stmt.name.ends_with("_by_lua_block") {
                     let Some(close) = lua_body_end(bytes, tok.end) else {
-                        return fail(eof_error(text.len(), "\"}\""), root, comments, top_names, &stack);
+                        return fail(eof_error(text.len(), "\"}\""), root, comments, top_names, &stack, last);
                     };
                     stmt.args.push(Arg {
                         value: text[tok.end..close].to_string(),
@@ -345,7 +391,7 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                 // Blocks read by a handler of their own (`map`, `types`, ...) hold no blocks:
                 // nginx's `ngx_conf_parse` rejects a `{` there.
                 if stack.last().is_some_and(|f| HANDLER_BLOCKS.contains(&f.stmt.name.as_str())) {
-                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack, last);
                 }
                 if stack.len() >= MAX_DEPTH {
                     let e = SyntaxError {
@@ -353,17 +399,19 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
                         end: tok.end,
                         message: format!("too many nested blocks (more than {MAX_DEPTH})"),
                         eof: false,
+                        depth: 0,
+                        last: None,
                     };
-                    return fail(e, root, comments, top_names, &stack);
+                    return fail(e, root, comments, top_names, &stack, last);
                 }
                 stack.push(Frame { stmt, children: Vec::new() });
             }
             Kind::RBrace => {
                 if cur.is_some() {
-                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack, last);
                 }
                 let Some(f) = stack.pop() else {
-                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack);
+                    return fail(unexpected_char(text, tok.start), root, comments, top_names, &stack, last);
                 };
                 let d = Directive {
                     name: f.stmt.name,

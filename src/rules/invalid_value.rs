@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     code: "SL401",
     name: "invalid-value",
     severity: Severity::Error,
-    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "php-fpm"],
     summary: "a setting holds a value its component rejects at start-up",
     doc: include_str!("../../rules/SL401-invalid-value.md"),
     check,

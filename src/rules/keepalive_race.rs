@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL201",
     name: "keepalive-race",
     severity: Severity::Warning,
-    components: &["haproxy", "envoy", "nginx", "gunicorn"],
+    components: &["edge", "haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "node"],
     summary: "a caller pools idle connections longer than the server behind it keeps them open",
     doc: include_str!("../../rules/SL201-keepalive-race.md"),
     check,
@@ -43,11 +43,17 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         }
         let caller = e.caller.who();
+        let status = if e.caller.role == crate::graph::Role::Edge {
+            crate::edge::PRESETS.iter().find(|p| p.title == e.caller.name).map(|p| p.race_status).unwrap_or("502")
+        } else {
+            "502"
+        };
         let callee = e.callee.who();
         let message = format!(
-            "{caller} keeps idle upstream connections for {} but {callee} closes them after {}: a request sent on a connection {callee} is closing fails with a 502",
+            "{caller} keeps idle upstream connections for {} but {callee} closes them after {}: a request sent on a connection {callee} is closing fails with a {}",
             fmt_ms(pool.idle.ms),
-            fmt_ms(ka.ms)
+            fmt_ms(ka.ms),
+            status,
         );
         let mut labels = Vec::new();
         match (pool.enabled_at, e.group) {

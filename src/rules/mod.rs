@@ -4,12 +4,17 @@
 //!
 //! Rules read the stack graph only: they never look at config text.
 
+mod cdn_range_foreign;
+mod cdn_range_missing;
+mod headers_timeout_order;
 mod invalid_value;
 mod keepalive_race;
 mod missing_include;
 mod missing_timeout;
 mod missing_upstream;
 mod port_mismatch;
+mod real_ip_header_mismatch;
+mod stale_cdn_range;
 mod suspicious_unit;
 mod timeout_order;
 mod unbounded_worker;
@@ -54,12 +59,17 @@ pub static RULES: &[&Rule] = &[
     &timeout_order::RULE,
     &unbounded_worker::RULE,
     &keepalive_race::RULE,
+    &headers_timeout_order::RULE,
     &missing_upstream::RULE,
     &port_mismatch::RULE,
     &missing_include::RULE,
     &invalid_value::RULE,
     &suspicious_unit::RULE,
     &missing_timeout::RULE,
+    &cdn_range_missing::RULE,
+    &cdn_range_foreign::RULE,
+    &real_ip_header_mismatch::RULE,
+    &stale_cdn_range::RULE,
 ];
 
 /// Looks a rule up by code (`SL101`) or name (`timeout-order`), case-insensitively.

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     code: "SL302",
     name: "port-mismatch",
     severity: Severity::Error,
-    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "php-fpm", "node"],
     summary: "a proxy target reaches no listener, but an app server in the tree listens nearby",
     doc: include_str!("../../rules/SL302-port-mismatch.md"),
     check,
@@ -58,13 +58,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     out
 }
 
-fn check_target(
-    stack: &Stack,
-    ctx: &Ctx,
-    rule: &Rule,
-    route: &crate::graph::Route,
-    t: &Target,
-) -> Option<Finding> {
+fn check_target(stack: &Stack, ctx: &Ctx, rule: &Rule, route: &crate::graph::Route, t: &Target) -> Option<Finding> {
     let caller = route.server;
     let pass_span = route.hop.span;
     // FastCGI goes to PHP-FPM, HTTP to everything else: a listener speaking another protocol is

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     code: "SL402",
     name: "suspicious-unit",
     severity: Severity::Warning,
-    components: &["haproxy"],
+    components: &["haproxy", "node"],
     summary: "a time value is read in a unit other than the one it was evidently written in",
     doc: include_str!("../../rules/SL402-suspicious-unit.md"),
     check,

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     code: "SL101",
     name: "timeout-order",
     severity: Severity::Warning,
-    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm"],
+    components: &["edge", "haproxy", "envoy", "nginx", "gunicorn", "uvicorn", "php-fpm", "node"],
     summary: "a proxy's read timeout is not longer than the processing timeout of the server behind it",
     doc: include_str!("../../rules/SL101-timeout-order.md"),
     check,

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     code: "SL102",
     name: "unbounded-worker",
     severity: Severity::Warning,
-    components: &["nginx", "php-fpm", "gunicorn"],
+    components: &["haproxy", "envoy", "nginx", "gunicorn", "php-fpm", "node"],
     summary: "an app server has no processing timeout behind a proxy that gives up: workers pile up after every 504",
     doc: include_str!("../../rules/SL102-unbounded-worker.md"),
     check,
@@ -51,14 +51,21 @@ fn finding(rule: &Rule, e: &crate::graph::Edge<'_>) -> Finding {
     let work = e.callee.work_timeout.as_ref().expect("filtered above");
     let read = &e.route.hop.read_timeout;
     let r = read.ms.unwrap_or_default();
-    let caller = e.caller.component.as_str();
-    let callee = e.callee.component.as_str();
+    let caller = e.caller.who();
+    let callee = e.callee.who();
+    // Worker-pool servers run out of workers; an event-loop server (Node) keeps accepting, but
+    // every abandoned request still holds its sockets, memory and downstream calls.
+    let pile = if e.callee.component == crate::graph::Component::Node {
+        "the handler keeps running after the client is gone, so slow requests accumulate in the process (memory, sockets, database connections) until it stalls"
+    } else {
+        "the worker keeps running until the request ends, so a few slow requests occupy every worker and the server stops answering (502/504 for everyone)"
+    };
     let setting = match &work.origin {
         Origin::Default(f) => format!("`{}`", f.setting),
         _ => "its processing timeout".to_string(),
     };
     let message = format!(
-        "{callee} `{}` never stops a request on its own ({}), but {caller} gives up after {}: {caller} answers 504 while the worker keeps running until the request ends, so a few slow requests occupy every worker and the server stops answering (502/504 for everyone)",
+        "{callee} `{}` never stops a request on its own ({}), but {caller} gives up after {}: {caller} answers 504 while {pile}",
         e.callee.name,
         work.describe(),
         fmt_ms(read.ms)
