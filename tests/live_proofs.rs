@@ -1,12 +1,12 @@
 //! Live tier: every cross-layer rule reproduced as a real 502/504 on real servers (nginx,
-//! HAProxy, gunicorn, PHP-FPM), and the fix stacklint suggests verified on the same servers. Each test runs
+//! HAProxy, gunicorn, PHP-FPM, Node), and the fix stacklint suggests verified on the same servers. Each test runs
 //! one case of `tests/live/driver.py` (see its docstring and README "Proven on real servers").
 //!
 //! The servers come from `scripts/install-test-deps.sh` (Debian's nginx, haproxy and php-fpm; gunicorn in
 //! a virtualenv at `$STACKLINT_LIVE_VENV`, default `~/.cache/stacklint-live-venv`). When one is
 //! missing a test fails under `CI=true` and says loudly that it skipped otherwise. Servers listen
 //! on 127.0.0.1 and unix sockets in a temp dir only, traffic is bounded, and the driver stops every
-//! process it started (process groups), also when a check fails; it gives up after 150 s.
+//! process it started (process groups), also when a check fails; it gives up after 180 s.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,6 +34,10 @@ fn python() -> Option<String> {
         .map(str::to_string)
 }
 
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
 fn skip_or_fail(case: &str, why: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("live case {case}: {why}; CI=true: not skipping (run scripts/install-test-deps.sh)");
@@ -48,6 +52,9 @@ fn run(case: &str) {
     } else {
         Ok(EXCLUSIVE.read().unwrap_or_else(|e| e.into_inner()))
     };
+    if case.contains("node") && which("node").is_none() {
+        return skip_or_fail(case, "node not found");
+    }
     let Some(py) = python() else {
         return skip_or_fail(case, "python3 not found");
     };
@@ -108,6 +115,11 @@ fn live_sl101_timeout_order_haproxy_gunicorn() {
 #[test]
 fn live_sl201_keepalive_race_haproxy_gunicorn_gthread() {
     run("haproxy-keepalive-race");
+}
+
+#[test]
+fn live_sl201_keepalive_race_haproxy_node() {
+    run("haproxy-node-keepalive-race");
 }
 
 /// Every case directory has a test above, and every test's case exists.

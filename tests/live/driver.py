@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases"
 APPS = HERE / "apps"
 NOBODY = 65534
-CASE_DEADLINE_S = 150  # the whole case, all variants; the driver aborts (and cleans up) after it
+CASE_DEADLINE_S = 180  # the whole case, all variants; the driver aborts (and cleans up) after it
 
 
 class Fail(Exception):
@@ -85,6 +85,8 @@ def need(tool):
         p = find_tool(["nginx"])
     elif tool == "php-fpm":
         p = find_tool(["php-fpm8.2", "php-fpm"])
+    elif tool == "node":
+        p = find_tool(["node", "nodejs"])
     elif tool == "haproxy":
         p = find_tool(["haproxy"])
     elif tool == "gunicorn":
@@ -158,6 +160,7 @@ def expected(d):
 # ---------------------------------------------------------------------------------- the stack
 
 PORT_RE = re.compile(r"127\.0\.0\.1:(\d{1,5})")
+NODE_LISTEN_RE = re.compile(r"(\.listen\()(\d{1,5})(,\s*'127\.0\.0\.1'\))")  # server.listen(3000, '127.0.0.1')
 PATH_RE = re.compile(r"(?<![\w./-])/(run|srv|var/log)/")
 
 
@@ -190,6 +193,7 @@ class Stack:
 
     def rewrite_text(self, text):
         text = PORT_RE.sub(lambda m: f"127.0.0.1:{self.port(m.group(1))}", text)
+        text = NODE_LISTEN_RE.sub(lambda m: f"{m.group(1)}{self.port(m.group(2))}{m.group(3)}", text)
 
         def repl(m):
             return f"{self.tmp}/{m.group(1)}/"
@@ -350,6 +354,13 @@ class Stack:
         m = re.search(r'bind\s*=\s*"127\.0\.0\.1:(\d+)"', (self.conf / "gunicorn.conf.py").read_text())
         self.wait_tcp(int(m.group(1)), "gunicorn")
 
+    def start_node(self, node):
+        self.app_log = self.tmp / "app.log"
+        env = dict(os.environ, LIVE_APP_LOG=str(self.app_log))
+        self.spawn("node", [node, str(self.conf / "server.js")], env=env)
+        m = NODE_LISTEN_RE.search((self.conf / "server.js").read_text())
+        self.wait_tcp(int(m.group(2)), "node")
+
     def app_lines(self):
         return self.app_log.read_text().splitlines() if self.app_log.exists() else []
 
@@ -470,9 +481,19 @@ def traffic_timeout_order(st, tools, broken):
 
 
 RACE_WIDTH = 16  # concurrent POSTs per burst
-RACE_MIN_BURSTS = 25  # the broken stack runs at least this many bursts,
-RACE_MAX_BURSTS = 60  # and more, up to this many, until it has seen 3 x 502
+# The broken stack runs at least RACE_WINDOW's min bursts, and more up to its max until it has seen 3 x 502.
 RACE_SCHEDULE = {}  # the broken run's burst count, replayed by the fixed run
+# When the server closes an idle connection, in seconds after its handler finished (measured on
+# this machine): gunicorn gthread `keepalive = 1` at the first event-loop wake-up after 1 s, about
+# 1.0013 s; Node 20 `keepAliveTimeout = 1000` about 2.002-2.004 s (not 1 s: observed, see README).
+RACE_WINDOW = {"gunicorn": (1.0000, 1.0020, 25, 60), "node": (2.0010, 2.0030, 15, 30)}  # from, to, min/max bursts
+
+
+def start_app(st, tools):
+    if "node" in tools:
+        st.start_node(tools["node"])
+    else:
+        st.start_gunicorn(tools["gunicorn"])
 
 
 def traffic_keepalive_race(st, tools, broken):
@@ -480,11 +501,13 @@ def traffic_keepalive_race(st, tools, broken):
     gthread worker closes the previous burst's connections (keepalive = 1: about 1.000-1.002 s
     after the last handler finished; the offset is drawn at random in that range from a fixed
     seed, so the fixed stack gets the same schedule). POST is not retried by nginx on a failed
-    reused connection, so a lost race is a 502."""
-    st.start_gunicorn(tools["gunicorn"])
+    reused connection, so a lost race is a 502. Node's keepAliveTimeout timer fires in the same
+    window."""
+    start_app(st, tools)
     start_proxy(st, tools)
     rng = random.Random(20261124)
     port = st.nginx_port
+    lo, hi, min_bursts, max_bursts = RACE_WINDOW["node" if "node" in tools else "gunicorn"]
 
     def burst(at, r):
         def one(i):
@@ -497,15 +520,15 @@ def traffic_keepalive_race(st, tools, broken):
     res = burst(time.monotonic(), 0)
     statuses = []
     hit_bursts = 0
-    bursts = RACE_MAX_BURSTS if broken else RACE_SCHEDULE.get(st.case, RACE_MIN_BURSTS)
+    bursts = max_bursts if broken else RACE_SCHEDULE.get(st.case, min_bursts)
     r = 0
     while r < bursts:
-        if broken and r >= RACE_MIN_BURSTS and statuses.count(502) >= 3:
+        if broken and r >= min_bursts and statuses.count(502) >= 3:
             break
         r += 1
         dones = [d for _, d in res if d]
         last = max(dones) if dones else time.monotonic()
-        res = burst(last + rng.uniform(1.0000, 1.0020), r)
+        res = burst(last + rng.uniform(lo, hi), r)
         s = [x for x, _ in res]
         statuses += s
         hit_bursts += any(x != 200 for x in s)
@@ -525,16 +548,20 @@ def traffic_keepalive_race(st, tools, broken):
                  or "writev() failed (32: Broken pipe)" in l]
         kinds = sorted({("prematurely closed" if "prematurely" in l else "104: reset" if "104" in l else "32: broken pipe")
                         for l in lines})
+    extra = {}
+    if "node" in tools:
+        idle = [int(m.group(1)) for l in st.app_lines() for m in [re.search(r"after (\d+) ms idle", l)] if m]
+        extra = {"node_closed_kept_alive": len(idle), "idle_ms": f"{min(idle)}-{max(idle)}" if idle else "-"}
     if broken:
         check(c.get(502, 0) >= 3, f"expected >= 3 x 502 in {n} POSTs, got {c}\n{log[-2000:]}")
         check(set(c) <= {200, 502}, f"unexpected statuses {c}")
         check(len(lines) >= c[502], f"{c[502]} x 502 but {len(lines)} matching log lines:\n{log[-3000:]}")
         observed(st.case, st.variant, requests=n, status=fmt_counts(c), bursts_with_502=f"{hit_bursts}/{r}",
-                 log_lines=len(lines), kinds="+".join(kinds))
+                 log_lines=len(lines), kinds="+".join(kinds), **extra)
     else:
         check(bad == 0, f"expected 0 failures in {n} POSTs, got {c}\n{log[-2000:]}")
         check(not lines, f"race lines in the proxy's log:\n{lines}")
-        observed(st.case, st.variant, requests=n, status=fmt_counts(c))
+        observed(st.case, st.variant, requests=n, status=fmt_counts(c), **extra)
 
 
 def traffic_port_mismatch(st, tools, broken):
@@ -628,6 +655,7 @@ CASE_DEFS = {
     "fpm-socket-typo": (["nginx", "php-fpm"], traffic_fpm_socket_typo),
     "haproxy-timeout-order": (["haproxy", "gunicorn"], traffic_timeout_order),
     "haproxy-keepalive-race": (["haproxy", "gunicorn"], traffic_keepalive_race),
+    "haproxy-node-keepalive-race": (["haproxy", "node"], traffic_keepalive_race),
     "fpm-timeout-order": (["nginx", "php-fpm"], traffic_fpm_timeout_order),
 }
 
