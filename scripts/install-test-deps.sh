@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the external tools the differential tests compare stacklint with: Debian's nginx,
-# haproxy and php-fpm, and crossplane from PyPI. Idempotent: installs only what is missing.
+# haproxy and php-fpm, and crossplane from PyPI; and for the live tier (tests/live_proofs.rs) a
+# virtualenv with gunicorn and uvicorn from PyPI, at $STACKLINT_LIVE_VENV (default
+# ~/.cache/stacklint-live-venv). Idempotent: installs only what is missing.
 # Under CI=true a tool that cannot be installed is an error; elsewhere it is a warning and the
 # tests that need it say loudly that they were skipped.
 set -uo pipefail
@@ -41,6 +43,20 @@ for tool in pre-commit==4.7.0 check-jsonschema==0.39.0; do
     command -v "$name" >/dev/null 2>&1 || hash -r
   fi
 done
+
+# The live tier's app servers, in a virtualenv of their own (never the system's site-packages).
+LIVE_VENV="${STACKLINT_LIVE_VENV:-$HOME/.cache/stacklint-live-venv}"
+GUNICORN_VERSION=27.0.1
+UVICORN_VERSION=0.54.0
+if ! "$LIVE_VENV/bin/python" -c "import gunicorn, uvicorn, sys; sys.exit(not (gunicorn.__version__ == '$GUNICORN_VERSION' and uvicorn.__version__ == '$UVICORN_VERSION'))" 2>/dev/null; then
+  echo "install-test-deps: virtualenv $LIVE_VENV with gunicorn==$GUNICORN_VERSION uvicorn==$UVICORN_VERSION"
+  if ! { python3 -m venv "$LIVE_VENV" && "$LIVE_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+      "gunicorn==$GUNICORN_VERSION" "uvicorn==$UVICORN_VERSION"; }; then
+    echo "install-test-deps: could not set up $LIVE_VENV" >&2
+    fail=1
+  fi
+fi
+[ -x "$LIVE_VENV/bin/gunicorn" ] || { echo "install-test-deps: gunicorn missing from $LIVE_VENV" >&2; fail=1; }
 
 
 for tool in nginx haproxy; do have "$tool" || { echo "install-test-deps: $tool missing" >&2; fail=1; }; done
