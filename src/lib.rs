@@ -6,8 +6,8 @@
 //! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
-pub mod cdn;
 pub mod baseline;
+pub mod cdn;
 pub mod changed;
 pub mod cli;
 pub mod compose;
@@ -28,5 +28,5 @@ pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod source;
-pub mod uvicorn;
 pub mod suppress;
+pub mod uvicorn;
