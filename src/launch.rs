@@ -22,6 +22,22 @@ pub struct Word {
     pub span: Span,
 }
 
+impl Word {
+    /// Words of a space-separated command line, spans counted from 0 (for unit tests of the
+    /// command-line parsers).
+    #[cfg(test)]
+    pub fn split_for_test(s: &str) -> Vec<Word> {
+        let mut pos = 0;
+        s.split(' ')
+            .map(|w| {
+                let span = Span::new(pos, pos + w.len() as u32);
+                pos += w.len() as u32 + 1;
+                Word { text: w.to_string(), span }
+            })
+            .collect()
+    }
+}
+
 /// One process launch.
 #[derive(Clone, Debug)]
 pub struct Launch {

@@ -111,14 +111,7 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<Word> {
-        let mut pos = 0;
-        s.split(' ')
-            .map(|w| {
-                let span = Span::new(pos, pos + w.len() as u32);
-                pos += w.len() as u32 + 1;
-                Word { text: w.to_string(), span }
-            })
-            .collect()
+        Word::split_for_test(s)
     }
 
     #[test]
