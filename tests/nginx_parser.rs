@@ -304,7 +304,7 @@ fn no_panic_on_garbage() {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            v.push(if x % 3 == 0 { (x >> 8) as u8 } else { special[(x >> 16) as usize % special.len()] });
+            v.push(if x.is_multiple_of(3) { (x >> 8) as u8 } else { special[(x >> 16) as usize % special.len()] });
         }
         let _ = parse(&source(&v));
     }

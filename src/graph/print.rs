@@ -27,8 +27,13 @@ fn at(map: &SourceMap, span: crate::source::Span) -> String {
 pub fn render(stack: &Stack, map: &SourceMap) -> String {
     let mut out = String::new();
     let order = [Role::Edge, Role::Proxy, Role::App];
+    // Outermost first: within a role, servers nothing in the tree sends to come before the ones
+    // another layer reaches.
+    let reached: std::collections::HashSet<usize> = stack.edges().iter().map(|e| e.listener.server).collect();
     for role in order {
-        for (sid, s) in stack.servers.iter().enumerate().filter(|(_, s)| s.role == role) {
+        let mut ids: Vec<usize> = (0..stack.servers.len()).filter(|&i| stack.servers[i].role == role).collect();
+        ids.sort_by_key(|i| reached.contains(i));
+        for (sid, s) in ids.into_iter().map(|i| (i, &stack.servers[i])) {
             let comp = s.component.as_str();
             let name = s.name.strip_prefix(comp).map(str::trim_start).unwrap_or(&s.name);
             let _ = writeln!(out, "{comp} {name}  [{}]", at(map, s.span));
@@ -38,7 +43,11 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
                 let _ = writeln!(out, "  listen {}{d}", l.endpoint);
             }
             if let Some(w) = &s.work_timeout {
-                let _ = writeln!(out, "  processing timeout {}", t(w));
+                if s.role == Role::Proxy {
+                    let _ = writeln!(out, "  waits up to {} for its upstreams (longest route)", t(w));
+                } else {
+                    let _ = writeln!(out, "  processing timeout {}", t(w));
+                }
             }
             let _ = writeln!(out, "  {}", keepalive(&s.keepalive));
             for n in &s.notes {
