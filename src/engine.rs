@@ -4,7 +4,7 @@
 use crate::config::{self, Config};
 use crate::diag::{Finding, LoadError};
 use crate::discover::{self, Ctx, Kind};
-use crate::graph::{Component, Endpoint, HopTarget, Host, Problem, ProblemKind, Stack, StackBuilder};
+use crate::graph::{Endpoint, HopTarget, Host, Stack, StackBuilder};
 use crate::haproxy;
 use crate::nginx;
 use crate::source::SourceMap;
@@ -116,51 +116,11 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     errors.extend(errs);
     crate::phpfpm::model::add(&fpm, &mut b);
     crate::node::model::add(&node_tree, &mut b);
-    for m in &tree.missing_includes {
-        b.add_problem(Problem {
-            kind: ProblemKind::MissingInclude,
-            component: Component::Nginx,
-            span: m.span,
-            message: format!(
-                "`include {}` names a file that is not in the linted tree; nginx refuses to start",
-                m.pattern
-            ),
-            help: if m.looked_in.is_empty() {
-                "add the file, fix the path, or use a glob if the file is optional".to_string()
-            } else {
-                format!(
-                    "add the file, fix the path, or use a glob if the file is optional (looked in: {})",
-                    m.looked_in.join(", ")
-                )
-            },
-        });
-    }
     let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
     errors.extend(errs);
     crate::envoy::model::add(&envoys, &mut b);
     crate::gunicorn::model::add(&gunicorns, &mut b);
-    for g in &gunicorns {
-        for (span, message) in &g.invalid {
-            b.add_problem(Problem {
-                kind: ProblemKind::InvalidValue,
-                component: Component::Gunicorn,
-                span: *span,
-                message: format!("{message}; gunicorn refuses to start"),
-                help: "gunicorn reads timeouts and counts as whole numbers (`int(value, 0)`): `timeout = 30`".into(),
-            });
-        }
-    }
     crate::uvicorn::model::add(&uvicorns, &mut b);
-    for (span, message) in uvicorns.iter().flat_map(|u| &u.invalid) {
-        b.add_problem(Problem {
-            kind: ProblemKind::InvalidValue,
-            component: Component::Uvicorn,
-            span: *span,
-            message: format!("{message}; uvicorn refuses to start"),
-            help: "uvicorn reads ports, counts and `--timeout-keep-alive` as whole numbers: `--timeout-keep-alive 75`"
-                .into(),
-        });
-    }
     resolve_host_aliases(&mut b, &cfg);
     let mut stack = b.link();
     crate::edge::add(&mut stack, &cfg.edge);

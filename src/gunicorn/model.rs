@@ -3,11 +3,21 @@
 
 use super::{defaults, Instance};
 use crate::duration::Origin;
-use crate::graph::{Component, KeepAlive, Role, Server, StackBuilder};
+use crate::graph::{Component, KeepAlive, Problem, ProblemKind, Role, Server, StackBuilder};
 
 /// Adds every instance to the graph.
 pub fn add(instances: &[Instance], b: &mut StackBuilder) {
     for inst in instances {
+        // Values gunicorn rejects at start-up (rule SL401).
+        for (span, message) in &inst.invalid {
+            b.add_problem(Problem {
+                kind: ProblemKind::InvalidValue,
+                component: Component::Gunicorn,
+                span: *span,
+                message: format!("{message}; gunicorn refuses to start"),
+                help: "gunicorn reads timeouts and counts as whole numbers (`int(value, 0)`): `timeout = 30`".into(),
+            });
+        }
         let mut notes = Vec::new();
         let workers = inst.workers().map_or("?".to_string(), |w| w.to_string());
         let class = inst.worker_class();

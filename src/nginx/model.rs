@@ -90,6 +90,21 @@ struct Builder<'a, 'b> {
 
 /// Adds every main file of the tree to the graph.
 pub fn add(tree: &Tree, opts: &Options, b: &mut StackBuilder) {
+    // An include of a file that is not there: nginx refuses to start (rule SL303).
+    for m in &tree.missing_includes {
+        let looked =
+            if m.looked_in.is_empty() { String::new() } else { format!(" (looked in: {})", m.looked_in.join(", ")) };
+        b.add_problem(Problem {
+            kind: ProblemKind::MissingInclude,
+            component: Component::Nginx,
+            span: m.span,
+            message: format!(
+                "`include {}` names a file that is not in the linted tree; nginx refuses to start",
+                m.pattern
+            ),
+            help: format!("add the file, fix the path, or use a glob if the file is optional{looked}"),
+        });
+    }
     let mut me = Builder { tree, opts, b, upstreams: HashMap::new(), maps: HashMap::new() };
     // Upstream blocks and maps first: a proxy_pass may name an upstream defined later or in
     // another file.

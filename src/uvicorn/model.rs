@@ -4,11 +4,23 @@
 //! only bound (`timeout-order` has nothing to compare against and stays silent).
 
 use super::Instance;
-use crate::graph::{Component, KeepAlive, Role, Server, StackBuilder};
+use crate::graph::{Component, KeepAlive, Problem, ProblemKind, Role, Server, StackBuilder};
 
 /// Adds every instance to the graph.
 pub fn add(instances: &[Instance], b: &mut StackBuilder) {
     for inst in instances {
+        // Values uvicorn rejects at start-up (rule SL401).
+        for (span, message) in &inst.invalid {
+            b.add_problem(Problem {
+                kind: ProblemKind::InvalidValue,
+                component: Component::Uvicorn,
+                span: *span,
+                message: format!("{message}; uvicorn refuses to start"),
+                help:
+                    "uvicorn reads ports, counts and `--timeout-keep-alive` as whole numbers: `--timeout-keep-alive 75`"
+                        .into(),
+            });
+        }
         let mut notes = Vec::new();
         notes.push(format!("workers {}", inst.workers().map_or("?".to_string(), |w| w.to_string())));
         if let Some(s) = &inst.service {
