@@ -269,6 +269,7 @@ fn lint(a: &LintArgs) -> i32 {
         crate::changed::filter(&mut out, changed);
     }
     let base = std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default();
+    let mut t = crate::timing::Phases::start();
     let text = match a.format {
         Format::Json => report::json::render(&out.map, &out.findings, &out.errors, &out.files),
         Format::Sarif => report::sarif::render(&out.map, &out.findings, &out.errors, &base),
@@ -277,6 +278,7 @@ fn lint(a: &LintArgs) -> i32 {
         Format::Gitlab => report::gitlab::render(&out.map, &out.findings, &out.errors, &base),
         Format::Human => human(a, &out),
     };
+    t.done("render");
     let written = match &a.output {
         Some(file) => {
             std::fs::write(file, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", file.display()))

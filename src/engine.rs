@@ -76,7 +76,9 @@ fn load_config(ctx: &Ctx, opts: &Options, errors: &mut Vec<LoadError>) -> (Confi
 
 /// Lints the trees under `paths`. `Err` only when a path cannot be opened at all.
 pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
+    let mut t = crate::timing::Phases::start();
     let (ctx, found) = discover::discover(paths)?;
+    t.done("discover");
     let mut errors = Vec::new();
     let (cfg, cfg_display) = load_config(&ctx, opts, &mut errors);
 
@@ -89,6 +91,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let nginx_files = of(Kind::Nginx);
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
+    t.done("nginx load");
     let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
     errors.extend(errs);
 
@@ -104,6 +107,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
     let (node_tree, errs) = crate::node::load(&ctx, &node_files);
     errors.extend(errs);
+    t.done("other loads");
 
     let mut b = StackBuilder::new();
     let mut known_hosts: HashSet<String> = HashSet::new();
@@ -111,6 +115,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
     let nopts = nginx::model::Options { version: nginx_version, known_hosts };
     nginx::model::add(&tree, &nopts, &mut b);
+    t.done("nginx model");
     haproxy::model::add(&haproxy_cfg, &mut b);
     let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
     errors.extend(errs);
@@ -122,11 +127,15 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     crate::gunicorn::model::add(&gunicorns, &mut b);
     crate::uvicorn::model::add(&uvicorns, &mut b);
     resolve_host_aliases(&mut b, &cfg);
+    t.done("other models");
     let mut stack = b.link();
+    t.done("link");
     crate::edge::add(&mut stack, &cfg.edge);
     let ranges_display = load_cdn_ranges(&ctx, opts, &cfg, cfg_display.as_deref(), &mut stack, &mut errors);
 
+    t.done("edge");
     let raw = crate::rules::run(&stack);
+    t.done("rules");
 
     let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
     for s in uvicorns.iter().filter_map(|u| u.script.clone()) {
@@ -164,6 +173,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (raw, unused, suppressed) = suppressions(raw, &map, &files);
     let mut findings = select(raw.into_iter().chain(unused).collect(), &cfg, &map, &ctx.roots);
     findings.sort_by_key(|f| (f.anchor(), f.code));
+    t.done("suppress");
     Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new() })
 }
 

@@ -6,6 +6,9 @@
 //! every node) -> component models (facts with units and defaults) -> `graph` (listeners, routes,
 //! upstream groups, app servers, joined by address) -> `rules` (findings) -> `report`.
 
+// pest is built without its `std` feature (Cargo.toml says why); its derive then names `alloc`.
+extern crate alloc;
+
 pub mod baseline;
 pub mod cdn;
 pub mod changed;
@@ -29,4 +32,5 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod timing;
 pub mod uvicorn;

@@ -219,6 +219,14 @@ impl SourceMap {
         self.file_of(span.start).map(|f| f.slice(span)).unwrap_or("")
     }
 
+    /// The file of a span and the line and column of both ends, without copying the file name.
+    pub fn line_cols(&self, span: Span) -> Option<(&SourceFile, LineCol, LineCol)> {
+        let f = self.file_of(span.start)?;
+        let s = f.line_col(f.local(span.start));
+        let e = f.line_col(f.local(span.end.max(span.start)));
+        Some((f, s, e))
+    }
+
     pub fn location(&self, span: Span) -> Option<Location> {
         let f = self.file_of(span.start)?;
         let s = f.line_col(f.local(span.start));

@@ -123,6 +123,19 @@ pub enum Item {
 /// Parses one INI file. The error, if any, points at the first character PHP would stop at.
 pub fn parse(file: &SourceFile) -> Result<Vec<Item>, LoadError> {
     let text: &str = &file.text;
+    // The grammar nests `( ... )` groups recursively: refuse absurd depth before pest recurses.
+    if let Some(pos) = too_deep(text) {
+        let span = file.span(pos, pos + 1);
+        let lc = file.line_col(pos);
+        return Err(LoadError::at(
+            span,
+            &file.display,
+            format!(
+                "{}:{}:{}: syntax error: parentheses nested more than {MAX_DEPTH} deep",
+                file.display, lc.line, lc.column
+            ),
+        ));
+    }
     let pairs = match IniParser::parse(Rule::file, text) {
         Ok(p) => p,
         Err(e) => return Err(error(file, e)),
@@ -242,6 +255,43 @@ fn env(file: &SourceFile, p: Pair<'_, Rule>) -> Piece {
 }
 
 /// The offset of a quote or parenthesis left open in a line, if any.
+/// Deepest `( ... )` nesting accepted in a value (PHP's own limit is far above any real config).
+pub const MAX_DEPTH: usize = 256;
+
+/// Where parentheses outside quotes first nest deeper than [`MAX_DEPTH`], if they do.
+fn too_deep(text: &str) -> Option<usize> {
+    if text.bytes().filter(|&b| b == b'(').count() <= MAX_DEPTH {
+        return None;
+    }
+    let mut offset = 0;
+    for line in text.split_inclusive(['\n', '\r']) {
+        let mut quote: Option<char> = None;
+        let mut depth = 0usize;
+        let mut it = line.char_indices();
+        while let Some((i, c)) = it.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    it.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, ';') => break,
+                (None, '"') | (None, '\'') => quote = Some(c),
+                (None, '(') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(offset + i);
+                    }
+                }
+                (None, ')') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 fn unclosed(line: &str) -> Option<usize> {
     let mut quote: Option<(char, usize)> = None;
     let mut parens: Vec<usize> = Vec::new();
@@ -425,6 +475,19 @@ mod tests {
             assert_eq!((lc.line, lc.column), (line, col), "{src:?}: {}", e.message);
             assert!(e.message.starts_with(&format!("t.conf:{line}:{col}:")), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn deep_parentheses_are_an_error_not_a_stack_overflow() {
+        let src = format!("[www]\nx = {}\n", "(".repeat(200_000));
+        let f = file(&src);
+        let e = parse(&f).unwrap_err();
+        let lc = f.line_col(f.local(e.span.unwrap().start));
+        assert_eq!((lc.line, lc.column), (2, 5 + MAX_DEPTH));
+        assert!(e.message.contains("nested more than 256 deep"), "{}", e.message);
+        // Within the limit, nesting is parsed (and balanced groups are fine).
+        let ok = format!("x = {}a{}\n", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&file(&ok)).is_ok());
     }
 
     #[test]

@@ -11,46 +11,91 @@
 use crate::diag::{Finding, LoadError};
 use crate::engine::FileInfo;
 use crate::source::SourceMap;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 pub const VERSION: u32 = 1;
 
-pub fn finding(map: &SourceMap, f: &Finding) -> Value {
-    let labels: Vec<Value> = f
+// Typed records (not `serde_json::Value`): no map per object, no key allocations. Fields are in
+// alphabetical order, the order the format has always had (it began as `json!` objects).
+
+#[derive(Serialize)]
+struct Report<'a> {
+    errors: Vec<ErrorOut<'a>>,
+    files: Vec<FileOut<'a>>,
+    findings: Vec<FindingOut<'a>>,
+    version: u32,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    help: &'a str,
+    labels: Vec<LabelOut<'a>>,
+    message: &'a str,
+    name: &'a str,
+    rule: &'a str,
+    severity: &'a str,
+}
+
+#[derive(Serialize)]
+struct LabelOut<'a> {
+    column: usize,
+    end_column: usize,
+    end_line: usize,
+    file: &'a str,
+    line: usize,
+    message: &'a str,
+    primary: bool,
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    column: Option<usize>,
+    file: &'a str,
+    line: Option<usize>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    kind: crate::discover::Kind,
+    path: &'a str,
+}
+
+fn finding<'a>(map: &'a SourceMap, f: &'a Finding) -> FindingOut<'a> {
+    let labels = f
         .labels
         .iter()
         .filter_map(|l| {
-            let loc = map.location(l.span)?;
-            Some(json!({
-                "file": loc.file, "line": loc.line, "column": loc.column,
-                "end_line": loc.end_line, "end_column": loc.end_column,
-                "message": l.message, "primary": l.primary,
-            }))
+            let (file, s, e) = map.line_cols(l.span)?;
+            Some(LabelOut {
+                file: &file.display,
+                line: s.line,
+                column: s.column,
+                end_line: e.line,
+                end_column: e.column,
+                message: &l.message,
+                primary: l.primary,
+            })
         })
         .collect();
-    json!({
-        "rule": f.code, "name": f.name, "severity": f.severity.as_str(),
-        "message": f.message, "help": f.help, "labels": labels,
-    })
+    FindingOut { rule: f.code, name: f.name, severity: f.severity.as_str(), message: &f.message, help: &f.help, labels }
 }
 
-pub fn error(map: &SourceMap, e: &LoadError) -> Value {
-    match e.span.and_then(|s| map.location(s)) {
-        Some(l) => {
-            json!({"file": l.file, "line": l.line, "column": l.column, "message": e.message})
+fn error<'a>(map: &'a SourceMap, e: &'a LoadError) -> ErrorOut<'a> {
+    match e.span.and_then(|s| map.line_cols(s)) {
+        Some((file, s, _)) => {
+            ErrorOut { file: &file.display, line: Some(s.line), column: Some(s.column), message: &e.message }
         }
-        None => {
-            json!({"file": e.file, "line": Value::Null, "column": Value::Null, "message": e.message})
-        }
+        None => ErrorOut { file: &e.file, line: None, column: None, message: &e.message },
     }
 }
 
 pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], files: &[FileInfo]) -> String {
-    let v = json!({
-        "version": VERSION,
-        "findings": findings.iter().map(|f| finding(map, f)).collect::<Vec<_>>(),
-        "errors": errors.iter().map(|e| error(map, e)).collect::<Vec<_>>(),
-        "files": files,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+    let report = Report {
+        version: VERSION,
+        findings: findings.iter().map(|f| finding(map, f)).collect(),
+        errors: errors.iter().map(|e| error(map, e)).collect(),
+        files: files.iter().map(|f| FileOut { kind: f.kind, path: &f.path }).collect(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
 }
