@@ -3,9 +3,10 @@
 
 use crate::diag::LoadError;
 use crate::source::{SourceFile, SourceMapBuilder};
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Component as PathComponent, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What a file is, as far as stacklint is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -67,6 +68,8 @@ pub struct Root {
     pub canonical: PathBuf,
     /// The root is a single file, not a directory.
     pub is_file: bool,
+    /// `given` without `.` and `..` components: display paths start with it.
+    shown: PathBuf,
 }
 
 /// A classified file.
@@ -84,12 +87,39 @@ pub struct Ctx {
     /// Every regular file the walk saw (canonical paths), for include look-ups.
     pub all_files: BTreeSet<PathBuf>,
     pub map: SourceMapBuilder,
+    /// Classified files read during discovery, not yet in the source map (see [`Ctx::admit`]).
+    pending: Mutex<Vec<(PathBuf, String, Kind, Vec<u8>)>>,
 }
 
 /// Largest file stacklint reads (configs are small; this keeps a stray binary from being loaded).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+impl Kind {
+    /// Where a component sits in the request path: load balancers (0), nginx (1), app servers
+    /// and how they are started (2). Files enter the source map in this order, so a diagnostic's
+    /// labels read from the outermost layer inwards.
+    fn layer(self) -> u8 {
+        match self {
+            Kind::Haproxy | Kind::Envoy => 0,
+            Kind::Nginx => 1,
+            _ => 2,
+        }
+    }
+}
+
 impl Ctx {
+    /// Puts the files discovery read into the source map, outermost layer first, then in walk
+    /// order: every file's place in the global address space is the same on every run. Called
+    /// by the engine after reading stacklint.toml (which so comes first), and by [`Ctx::read`]
+    /// when it is asked for a discovered file before that. Later calls do nothing.
+    pub fn admit(&self) {
+        let mut pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        pending.sort_by_key(|p| p.2.layer()); // stable: walk order within a layer
+        for (canon, display, _, bytes) in pending {
+            self.map.add(&canon, display, bytes);
+        }
+    }
+
     /// Is this (canonical) path inside one of the roots?
     pub fn inside(&self, canonical: &Path) -> bool {
         self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
@@ -107,8 +137,14 @@ impl Ctx {
                 return r.given.display().to_string();
             }
             if let Ok(rel) = canon.strip_prefix(&r.canonical) {
-                let shown = r.given.join(rel);
-                return clean(&shown).display().to_string();
+                // `rel` comes from a canonical path: it is clean already.
+                return if rel.as_os_str().is_empty() {
+                    r.shown.display().to_string()
+                } else if r.shown == Path::new(".") {
+                    rel.display().to_string()
+                } else {
+                    r.shown.join(rel).display().to_string()
+                };
             }
         }
         path.display().to_string()
@@ -126,6 +162,13 @@ impl Ctx {
         };
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
+        }
+        let is_pending = self.pending.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|p| p.0 == canon);
+        if is_pending {
+            self.admit();
+            if let Some(f) = self.map.get_by_path(&canon) {
+                return Ok(f);
+            }
         }
         if !self.inside(&canon) {
             return Err(LoadError::file(
@@ -298,7 +341,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     for p in paths {
         let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
         let is_file = canonical.is_file();
-        roots.push(Root { given: p.clone(), canonical, is_file });
+        roots.push(Root { given: p.clone(), canonical, is_file, shown: clean(p) });
     }
     let mut all_files = BTreeSet::new();
     let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -333,14 +376,30 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             }
         }
     }
-    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new() };
-    let found = walked
-        .into_iter()
+    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new(), pending: Mutex::default() };
+    // Classify in parallel, reading each file at most once: its bytes serve the content checks
+    // here and (through the source map, see `Ctx::admit`) the loaders later. `found` keeps the
+    // walk's (sorted) order.
+    let classified: Vec<(Found, PathBuf, Option<Vec<u8>>)> = walked
+        .into_par_iter()
         .filter_map(|(path, canon)| {
-            let kind = classify(&path, || read_head(&canon)).or_else(|| node_source(&path, &canon, &ctx.roots))?;
-            Some(Found { display: ctx.display(&canon), path, kind })
+            let mut bytes: Option<Option<Vec<u8>>> = None;
+            let head =
+                || head_of(bytes.get_or_insert_with(|| read_small(&canon)).as_deref()).or_else(|| read_head(&canon));
+            let kind = classify(&path, head).or_else(|| node_source(&path, &canon, &ctx.roots))?;
+            let bytes = bytes.unwrap_or_else(|| read_small(&canon));
+            Some((Found { display: ctx.display(&canon), path, kind }, canon, bytes))
         })
         .collect();
+    let mut found = Vec::with_capacity(classified.len());
+    let mut pending = Vec::with_capacity(classified.len());
+    for (f, canon, bytes) in classified {
+        if let Some(b) = bytes {
+            pending.push((canon, f.display.clone(), f.kind, b));
+        }
+        found.push(f);
+    }
+    let ctx = Ctx { pending: Mutex::new(pending), ..ctx };
     Ok((ctx, found))
 }
 
@@ -380,6 +439,23 @@ fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
         return None;
     }
     Some(Kind::Node)
+}
+
+/// The whole file, if it is a regular file no larger than [`MAX_FILE_BYTES`] (else `None`: the
+/// loader reads it itself and reports why it cannot).
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        return None;
+    }
+    std::fs::read(path).ok()
+}
+
+/// What the content checks look at: the first 64 KiB, as text.
+fn head_of(bytes: Option<&[u8]>) -> Option<String> {
+    let b = bytes?;
+    let b = &b[..b.len().min(64 * 1024)];
+    Some(String::from_utf8_lossy(b).into_owned())
 }
 
 fn read_head(path: &Path) -> Option<String> {

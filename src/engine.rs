@@ -81,6 +81,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     t.done("discover");
     let mut errors = Vec::new();
     let (cfg, cfg_display) = load_config(&ctx, opts, &mut errors);
+    ctx.admit();
 
     let nginx_version = opts
         .nginx_version

@@ -83,26 +83,24 @@ pub struct Config {
 /// Does this text look like a PHP-FPM config (for `*.conf` files whose name says nothing)?
 /// A `[global]` line, or a `[section]` line and a `listen =` or `pm =` line.
 pub fn looks_like_fpm(text: &str) -> bool {
+    // Section lines first (found from each `[`, cheap on nginx files, which have few): no section
+    // means no pool, whatever the keys.
     let mut section = false;
-    let mut key = false;
-    for line in text.lines() {
-        let t = line.trim();
+    for (i, _) in text.match_indices('[') {
+        let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+        if !text[start..i].trim().is_empty() {
+            continue;
+        }
+        let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+        let t = text[start..end].trim();
         if t == "[global]" {
             return true;
         }
         if t.starts_with('[') && t.ends_with(']') && t.len() > 2 {
             section = true;
         }
-        if let Some((k, _)) = t.split_once('=') {
-            if matches!(k.trim(), "listen" | "pm") {
-                key = true;
-            }
-        }
-        if section && key {
-            return true;
-        }
     }
-    false
+    section && text.lines().any(|line| line.split_once('=').is_some_and(|(k, _)| matches!(k.trim(), "listen" | "pm")))
 }
 
 /// Loads every PHP-FPM and php.ini file in `found`, with no environment for `${NAME}`.
