@@ -87,6 +87,9 @@ pub struct Ctx {
     /// Every regular file the walk saw (canonical paths), for include look-ups.
     pub all_files: BTreeSet<PathBuf>,
     pub map: SourceMapBuilder,
+    /// Classified files' paths as walked (under the root as given) -> canonical paths, so the
+    /// loaders' reads need no `realpath` (a readlink per path component).
+    walked: std::collections::HashMap<PathBuf, PathBuf>,
     /// Classified files read during discovery, not yet in the source map (see [`Ctx::admit`]).
     pending: Mutex<Vec<(PathBuf, String, Kind, Vec<u8>)>>,
 }
@@ -125,13 +128,20 @@ impl Ctx {
         self.roots.iter().any(|r| canonical.starts_with(&r.canonical))
     }
 
+    /// The canonical path of a file, without touching the file system for files the walk saw.
+    pub fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        if self.all_files.contains(path) {
+            return Ok(path.to_path_buf());
+        }
+        match self.walked.get(path) {
+            Some(c) => Ok(c.clone()),
+            None => path.canonicalize(),
+        }
+    }
+
     /// Display path: relative to the root given on the command line, joined to it as given.
     pub fn display(&self, path: &Path) -> String {
-        let canon = if self.all_files.contains(path) {
-            path.to_path_buf()
-        } else {
-            path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
-        };
+        let canon = self.canonical(path).unwrap_or_else(|_| path.to_path_buf());
         for r in &self.roots {
             if r.is_file && canon == r.canonical {
                 return r.given.display().to_string();
@@ -154,12 +164,7 @@ impl Ctx {
     /// pull request must not pull the CI host's files into a log).
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        // Paths the walk saw are canonical already.
-        let canon = if self.all_files.contains(path) {
-            path.to_path_buf()
-        } else {
-            path.canonicalize().map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?
-        };
+        let canon = self.canonical(path).map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -376,7 +381,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             }
         }
     }
-    let ctx = Ctx { roots, all_files, map: SourceMapBuilder::new(), pending: Mutex::default() };
+    let ctx = Ctx {
+        roots,
+        all_files,
+        map: SourceMapBuilder::new(),
+        walked: std::collections::HashMap::new(),
+        pending: Mutex::default(),
+    };
     // Classify in parallel, reading each file at most once: its bytes serve the content checks
     // here and (through the source map, see `Ctx::admit`) the loaders later. `found` keeps the
     // walk's (sorted) order.
@@ -393,13 +404,15 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         .collect();
     let mut found = Vec::with_capacity(classified.len());
     let mut pending = Vec::with_capacity(classified.len());
+    let mut walked = std::collections::HashMap::with_capacity(classified.len());
     for (f, canon, bytes) in classified {
+        walked.insert(f.path.clone(), canon.clone());
         if let Some(b) = bytes {
             pending.push((canon, f.display.clone(), f.kind, b));
         }
         found.push(f);
     }
-    let ctx = Ctx { pending: Mutex::new(pending), ..ctx };
+    let ctx = Ctx { walked, pending: Mutex::new(pending), ..ctx };
     Ok((ctx, found))
 }
 
@@ -444,11 +457,25 @@ fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
 /// The whole file, if it is a regular file no larger than [`MAX_FILE_BYTES`] (else `None`: the
 /// loader reads it itself and reports why it cannot).
 fn read_small(path: &Path) -> Option<Vec<u8>> {
-    let meta = std::fs::metadata(path).ok()?;
+    use std::io::Read;
+    // open + fstat + read + close: no separate stat, no read-until-EOF probe.
+    let mut f = std::fs::File::open(path).ok()?;
+    let meta = f.metadata().ok()?;
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
         return None;
     }
-    std::fs::read(path).ok()
+    let mut buf = vec![0u8; meta.len() as usize];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    buf.truncate(filled);
+    Some(buf)
 }
 
 /// What the content checks look at: the first 64 KiB, as text.

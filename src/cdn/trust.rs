@@ -76,19 +76,29 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Reads one nginx `server {}` (its http level for inheritance) into trust and access lists.
+/// What every `server {}` of one `http {}` level inherits: its geo maps and its realip and
+/// access directives. Read once per http level (not once per server: a big config has thousands).
+pub struct NginxHttp<'a> {
+    geos: HashMap<String, Geo>,
+    top: Scope<'a>,
+}
+
+/// Reads the http level that [`nginx_server`] needs.
+pub fn nginx_http<'a>(tree: &'a Tree, http: &[&'a Directive]) -> NginxHttp<'a> {
+    NginxHttp { geos: geo_maps(tree, http), top: Scope::default().enter(http) }
+}
+
+/// Reads one nginx `server {}` (inheriting from its http level) into trust and access lists.
 pub fn nginx_server<'a>(
     tree: &'a Tree,
-    http: &[&'a Directive],
+    http: &NginxHttp<'a>,
     body: &[&'a Directive],
     sid: ServerId,
     b: &mut StackBuilder,
 ) {
-    let geos = geo_maps(tree, http);
-    let top = Scope::default().enter(http);
-    let scope = top.enter(body);
-    let mut cx = Nginx { tree, geos: &geos, sid, b };
-    cx.level("server", body, &scope, true);
+    let scope = http.top.enter(body);
+    let mut cx = Nginx { tree, geos: &http.geos, sid, b };
+    cx.level(&|| "server".to_string(), body, &scope, true);
 }
 
 struct Nginx<'t, 'b> {
@@ -99,18 +109,20 @@ struct Nginx<'t, 'b> {
 }
 
 impl<'t> Nginx<'t, '_> {
-    fn level(&mut self, name: &str, level: &[&'t Directive], scope: &Scope<'t>, is_server: bool) {
+    /// `name` builds the level's display name (only needed when the level has something to say:
+    /// most locations don't, and formatting every one showed up in profiles).
+    fn level(&mut self, name: &dyn Fn() -> String, level: &[&'t Directive], scope: &Scope<'t>, is_server: bool) {
         let sets_trust = is_server
             || level
                 .iter()
                 .any(|d| matches!(d.name.as_str(), "set_real_ip_from" | "real_ip_header" | "real_ip_recursive"));
         if sets_trust {
-            self.trust(name, scope);
+            self.trust(&name(), scope);
         }
         let sets_access = is_server
             || level.iter().any(|d| matches!(d.name.as_str(), "allow" | "deny" | "satisfy" | "set_real_ip_from"));
         if sets_access {
-            self.access(name, scope);
+            self.access(&name(), scope);
         }
         for d in level {
             if d.block.is_none() {
@@ -120,14 +132,16 @@ impl<'t> Nginx<'t, '_> {
                 "location" | "limit_except" => {
                     let body = self.tree.expanded(d.children());
                     let inner = scope.enter(&body);
-                    let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-                    let here = match d.name.as_str() {
-                        "location" => format!("location {}", args.join(" ")),
-                        _ => format!("{name} (limit_except {})", args.join(" ")),
+                    let here = || {
+                        let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+                        match d.name.as_str() {
+                            "location" => format!("location {}", args.join(" ")),
+                            _ => format!("{} (limit_except {})", name(), args.join(" ")),
+                        }
                     };
                     self.level(&here, &body, &inner, false);
                 }
-                "if" => self.geo_use(name, d, scope),
+                "if" => self.geo_use(&name(), d, scope),
                 _ => {}
             }
         }

@@ -575,7 +575,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
                 continue;
             }
         };
-        let path = f.path.canonicalize().unwrap_or_else(|_| clean(&f.path));
+        let path = ctx.canonical(&f.path).unwrap_or_else(|_| clean(&f.path));
         match pyconf::parse(&file) {
             Ok(conf) => confs.push(Conf { path, file, conf, used: false }),
             Err(e) => {
@@ -664,11 +664,11 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
 
 /// The found file holding a span (launches come from found files).
 fn file_of(ctx: &Ctx, found: &[Found], span: Span) -> Option<Arc<SourceFile>> {
-    found.iter().filter_map(|f| ctx.map.get_by_path(&f.path.canonicalize().ok()?)).find(|f| f.contains(span))
+    found.iter().filter_map(|f| ctx.map.get_by_path(&ctx.canonical(&f.path).ok()?)).find(|f| f.contains(span))
 }
 
 fn find_conf_exact(ctx: &Ctx, confs: &mut Vec<Conf>, p: &Path) -> Option<usize> {
-    let canon = p.canonicalize().ok()?;
+    let canon = ctx.canonical(p).ok()?;
     if let Some(i) = confs.iter().position(|c| c.path == canon) {
         return Some(i);
     }

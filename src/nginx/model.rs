@@ -34,11 +34,13 @@ const PASSES: [&str; 5] = ["proxy_pass", "fastcgi_pass", "uwsgi_pass", "grpc_pas
 /// none of their own).
 #[derive(Clone, Default)]
 struct Scope<'a> {
-    simple: HashMap<&'a str, &'a Directive>,
-    proxy_set_header: Option<Vec<&'a Directive>>,
+    /// The nearest directive setting each of [`TRACKED`], by index (an array, not a map: a scope
+    /// is copied for every block, ten thousand times on a big config).
+    simple: [Option<&'a Directive>; TRACKED.len()],
+    proxy_set_header: Option<std::rc::Rc<[&'a Directive]>>,
 }
 
-const TRACKED: &[&str] = &[
+const TRACKED: [&str; 14] = [
     "proxy_read_timeout",
     "proxy_connect_timeout",
     "fastcgi_read_timeout",
@@ -61,20 +63,23 @@ impl<'a> Scope<'a> {
         let mut s = self.clone();
         let mut headers: Vec<&'a Directive> = Vec::new();
         for d in level {
-            if TRACKED.contains(&d.name.as_str()) {
-                s.simple.insert(d.name.as_str(), d);
+            if let Some(i) = TRACKED.iter().position(|t| *t == d.name) {
+                s.simple[i] = Some(d);
             } else if d.name == "proxy_set_header" {
                 headers.push(d);
             }
         }
         if !headers.is_empty() {
-            s.proxy_set_header = Some(headers);
+            s.proxy_set_header = Some(headers.into());
         }
         s
     }
 
+    /// The nearest directive setting `name` (one of [`TRACKED`]).
     fn get(&self, name: &str) -> Option<&'a Directive> {
-        self.simple.get(name).copied()
+        let i = TRACKED.iter().position(|t| *t == name);
+        debug_assert!(i.is_some(), "{name} is not tracked");
+        i.and_then(|i| self.simple[i])
     }
 }
 
@@ -224,6 +229,7 @@ impl<'a> Builder<'a, '_> {
     }
 
     fn walk_http(&mut self, level: &[&'a Directive], scope: &Scope<'a>) {
+        let http_trust = crate::cdn::trust::nginx_http(self.tree, level);
         for d in level {
             if d.name == "server" && d.block.is_some() {
                 let body = self.tree.expanded(d.children());
@@ -231,7 +237,7 @@ impl<'a> Builder<'a, '_> {
                 let sid = self.b.stack.servers.len();
                 self.server(d, &body, &inner);
                 // Client-address trust and access lists (realip, allow/deny, geo).
-                crate::cdn::trust::nginx_server(self.tree, level, &body, sid, self.b);
+                crate::cdn::trust::nginx_server(self.tree, &http_trust, &body, sid, self.b);
             }
         }
     }

@@ -167,7 +167,7 @@ type Located = (usize, Item);
 impl Loader<'_> {
     /// Reads and parses a file once; `None` when it cannot be read or parsed (error recorded).
     fn file(&mut self, path: &Path, fpm: bool) -> Option<usize> {
-        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let canon = self.ctx.canonical(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(i) = self.by_path.get(&canon) {
             return *i;
         }

@@ -24,6 +24,9 @@ struct Ctx {
     reached: HashSet<usize>,
     /// callee server -> the servers that send to it.
     in_front: HashMap<usize, HashSet<usize>>,
+    /// caller's component -> the listeners worth suggesting to it: not an edge's, and an app
+    /// server's or one of another component (computed once: a big tree has thousands).
+    candidates: HashMap<crate::graph::Component, Vec<usize>>,
 }
 
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
@@ -42,7 +45,19 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for e in stack.edges() {
         in_front.entry(e.listener.server).or_default().insert(e.route.server);
     }
-    let ctx = Ctx { reached, in_front };
+    let mut candidates: HashMap<crate::graph::Component, Vec<usize>> = HashMap::new();
+    for r in &stack.routes {
+        let caller = stack.servers[r.server].component;
+        candidates.entry(caller).or_insert_with(|| {
+            (0..stack.listeners.len())
+                .filter(|&i| {
+                    let s = &stack.servers[stack.listeners[i].server];
+                    s.role != Role::Edge && (s.role == Role::App || s.component != caller)
+                })
+                .collect()
+        });
+    }
+    let ctx = Ctx { reached, in_front, candidates };
     let mut seen = std::collections::HashSet::new();
     for r in &stack.routes {
         let (_, targets) = stack.targets_of(r);
@@ -72,13 +87,11 @@ fn check_target(stack: &Stack, ctx: &Ctx, rule: &Rule, route: &crate::graph::Rou
     let in_front = ctx.in_front.get(&caller);
     let reached = &ctx.reached;
     let mut best: Option<((bool, bool, usize, bool), usize)> = None; // (score, listener)
-    for (i, l) in stack.listeners.iter().enumerate() {
+    let candidates = ctx.candidates.get(&caller_component).map(Vec::as_slice).unwrap_or_default();
+    for &i in candidates {
+        let l = &stack.listeners[i];
         let s = &stack.servers[l.server];
-        if l.server == caller
-            || in_front.is_some_and(|f| f.contains(&l.server))
-            || s.role == Role::Edge
-            || !(s.role == Role::App || s.component != caller_component)
-        {
+        if l.server == caller || in_front.is_some_and(|f| f.contains(&l.server)) {
             continue;
         }
         if !same_host(&t.endpoint, &l.endpoint, &s.aliases) {
