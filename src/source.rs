@@ -249,16 +249,32 @@ impl miette::SourceCode for SourceMap {
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let file = self.file_of(span.offset() as u32).ok_or(miette::MietteError::OutOfBounds)?;
-        let local = miette::SourceSpan::new((span.offset() - file.base as usize).into(), span.len());
-        let contents = file.text.as_bytes().read_span(&local, context_lines_before, context_lines_after)?;
-        let data_offset = contents.span().offset() + file.base as usize;
+        let local_start = span.offset() - file.base as usize;
+        let local_end = (local_start + span.len()).min(file.text.len());
+        // miette finds lines by scanning from the start of what it is given: give it only the
+        // lines it will show (found with the line table), not the whole file, or every label
+        // costs a scan of its file.
+        let line_of = |off: usize| match file.line_starts.binary_search(&(off as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let first = line_of(local_start).saturating_sub(context_lines_before);
+        let last = line_of(local_end) + context_lines_after + 1;
+        let window_start = file.line_starts[first] as usize;
+        let window_end = file.line_starts.get(last + 1).map_or(file.text.len(), |&e| e as usize);
+        let window = &file.text.as_bytes()[window_start..window_end];
+        let local = miette::SourceSpan::new((local_start - window_start).into(), span.len());
+        let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let data_offset = contents.span().offset() + window_start + file.base as usize;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             file.display.clone(),
             contents.data(),
             miette::SourceSpan::new(data_offset.into(), contents.span().len()),
-            contents.line(),
+            contents.line() + first,
             contents.column(),
-            contents.line_count(),
+            // miette's line_count is the number of line breaks from the start of its input to the
+            // end of the data (what it compares to merge nearby labels): count from the file start.
+            contents.line_count() + first,
         )))
     }
 }

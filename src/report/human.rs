@@ -113,10 +113,18 @@ pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], color
         let _ = handler.render_report(&mut out, &ErrorDiag { e, map });
         out.push('\n');
     }
-    for f in findings {
-        let _ = handler.render_report(&mut out, &FindingDiag { f, map });
-        out.push('\n');
-    }
+    // Each report is independent: render them side by side, print them in order.
+    use rayon::prelude::*;
+    let reports: Vec<String> = findings
+        .par_iter()
+        .map(|f| {
+            let mut s = String::new();
+            let _ = handler.render_report(&mut s, &FindingDiag { f, map });
+            s.push('\n');
+            s
+        })
+        .collect();
+    out.extend(reports);
     out
 }
 
