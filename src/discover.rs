@@ -87,8 +87,8 @@ pub struct Ctx {
     /// Every regular file the walk saw (canonical paths), for include look-ups.
     pub all_files: BTreeSet<PathBuf>,
     pub map: SourceMapBuilder,
-    /// Classified files' paths as walked (under the root as given) -> canonical paths, so the
-    /// loaders' reads need no `realpath` (a readlink per path component).
+    /// Classified files' paths, as walked (under the root as given) and canonical -> canonical
+    /// paths, so the loaders' reads need no `realpath` (a readlink per path component).
     walked: std::collections::HashMap<PathBuf, PathBuf>,
     /// Classified files read during discovery, not yet in the source map (see [`Ctx::admit`]).
     pending: Mutex<Vec<(PathBuf, String, Kind, Vec<u8>)>>,
@@ -130,13 +130,14 @@ impl Ctx {
 
     /// The canonical path of a file, without touching the file system for files the walk saw.
     pub fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        // A hash look-up first: `all_files` compares paths component by component.
+        if let Some(c) = self.walked.get(path) {
+            return Ok(c.clone());
+        }
         if self.all_files.contains(path) {
             return Ok(path.to_path_buf());
         }
-        match self.walked.get(path) {
-            Some(c) => Ok(c.clone()),
-            None => path.canonicalize(),
-        }
+        path.canonicalize()
     }
 
     /// Display path: relative to the root given on the command line, joined to it as given.
@@ -348,7 +349,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         let is_file = canonical.is_file();
         roots.push(Root { given: p.clone(), canonical, is_file, shown: clean(p) });
     }
-    let mut all_files = BTreeSet::new();
+    // Walk order is sorted (names sorted per directory, depth first), which is `Path`'s order:
+    // the BTreeSet is built from it in one pass at the end. Duplicates (overlapping roots,
+    // symlinks) are dropped with a hash set on the way.
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let mut walked: Vec<(PathBuf, PathBuf)> = Vec::new();
     for r in &roots {
         let walker = walkdir::WalkDir::new(&r.given).follow_links(false).sort_by_file_name().into_iter();
@@ -373,14 +377,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
                     Err(_) => continue,
                 },
             };
-            if (ft.is_symlink() && !canon.is_file()) || !roots.iter().any(|r| canon.starts_with(&r.canonical)) {
+            // A symlink may point anywhere; a regular file is under its root by construction.
+            if ft.is_symlink() && (!canon.is_file() || !roots.iter().any(|r| canon.starts_with(&r.canonical))) {
                 continue;
             }
-            if all_files.insert(canon.clone()) {
+            if seen.insert(canon.clone()) {
                 walked.push((entry.path().to_path_buf(), canon));
             }
         }
     }
+    drop(seen);
+    let all_files: BTreeSet<PathBuf> = walked.iter().map(|(_, c)| c.clone()).collect();
     let ctx = Ctx {
         roots,
         all_files,
@@ -407,6 +414,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let mut walked = std::collections::HashMap::with_capacity(classified.len());
     for (f, canon, bytes) in classified {
         walked.insert(f.path.clone(), canon.clone());
+        walked.insert(canon.clone(), canon.clone());
         if let Some(b) = bytes {
             pending.push((canon, f.display.clone(), f.kind, b));
         }

@@ -33,6 +33,7 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         done: HashSet::new(),
         included: HashSet::new(),
         resolved: HashMap::new(),
+        hits: Default::default(),
     };
 
     // Read sequentially (so every file's place in the global address space is deterministic),
@@ -127,6 +128,9 @@ struct Loader<'c> {
     /// the candidates tried). Thousands of servers often include the same snippet: each distinct
     /// pattern touches the file system once.
     resolved: HashMap<(String, PathBuf, bool), Resolved>,
+    /// The files an include resolved to, by [fragment][prefix dir][pattern]: the common case (a
+    /// snippet included by thousands of locations) is two borrowed look-ups, no allocation.
+    hits: [HashMap<PathBuf, HashMap<String, Vec<usize>>>; 2],
 }
 
 impl Loader<'_> {
@@ -199,6 +203,10 @@ impl Loader<'_> {
     /// Files an include pulls in, in nginx's order. Records a [`MissingInclude`] when a plain path
     /// matches nothing and is not a stock file.
     fn resolve_include(&mut self, d: &Directive, pattern: &str, prefix: &Prefix) -> Vec<usize> {
+        let lane = usize::from(prefix.fragment);
+        if let Some(hit) = self.hits[lane].get(prefix.dir.as_path()).and_then(|m| m.get(pattern)) {
+            return hit.clone();
+        }
         let is_glob = pattern.contains(['*', '?', '[']);
         let key = (pattern.to_string(), prefix.dir.clone(), prefix.fragment);
         let (found, candidates) = match self.resolved.get(&key) {
@@ -215,7 +223,9 @@ impl Loader<'_> {
             }
         };
         if let Some(paths) = found {
-            return paths.iter().filter_map(|p| self.load_path(p)).collect();
+            let files: Vec<usize> = paths.iter().filter_map(|p| self.load_path(p)).collect();
+            self.hits[lane].entry(prefix.dir.clone()).or_default().insert(pattern.to_string(), files.clone());
+            return files;
         }
         if is_glob {
             return Vec::new();
