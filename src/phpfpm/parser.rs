@@ -156,7 +156,7 @@ pub fn parse(file: &SourceFile) -> Result<Vec<Item>, LoadError> {
                         items.push(Item::Bare {
                             text: t.to_string(),
                             span: file.span(s.start(), s.start() + t.len()),
-                            line: s.start_pos().line_col().0,
+                            line: file.line_col(s.start()).line,
                         });
                     }
                     _ => {}
@@ -174,14 +174,14 @@ fn span_of(file: &SourceFile, p: &Pair<'_, Rule>) -> Span {
 
 fn section(file: &SourceFile, p: Pair<'_, Rule>) -> Item {
     let span = span_of(file, &p);
-    let line = p.as_span().start_pos().line_col().0;
+    let line = file.line_col(p.as_span().start()).line;
     let name = p.into_inner().find(|x| x.as_rule() == Rule::section_name).expect("grammar: section has a name");
     Item::Section { name: name.as_str().to_string(), span, name_span: span_of(file, &name), line }
 }
 
 fn entry(file: &SourceFile, p: Pair<'_, Rule>) -> Entry {
     let span = span_of(file, &p);
-    let line = p.as_span().start_pos().line_col().0;
+    let line = file.line_col(p.as_span().start()).line;
     let after_eq = p.as_span().end();
     let mut key = None;
     let mut sub = None;
