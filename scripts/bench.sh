@@ -5,6 +5,10 @@
 #
 #   bash scripts/bench.sh [TREE_DIR]      (default: target/bench-tree, generated if absent)
 #
+# Then, when valgrind is installed, counts the instructions of one whole lint with callgrind
+# (repeatable whatever else the machine is doing, unlike wall time) and prints the time spent in
+# each phase (STACKLINT_TIMINGS=1, best of 10 runs).
+#
 # Installs hyperfine (Debian), crossplane 0.5.8 and gixy-ng (PyPI) if missing; a tool that is
 # still missing is left out of the table.
 set -uo pipefail
@@ -45,3 +49,15 @@ else
   done
 fi
 rm -rf "$PREFIX"
+
+echo
+echo "phases of one whole lint (best of 10 runs, ms):"
+for _ in 1 2 3 4 5 6 7 8 9 10; do STACKLINT_TIMINGS=1 "$BIN" --format json "$TREE" 2>&1 >/dev/null; done \
+  | sed 's/stacklint: timing: //; s/ ms$//' \
+  | awk '{v=$NF; $NF=""; sub(/ +$/, ""); if (!($0 in m) || v < m[$0]) m[$0]=v; if (!($0 in o)) { o[$0]=n++ } }
+         END { for (k in o) order[o[k]]=k; for (i=0; i<n; i++) printf "  %-14s %7.2f\n", order[i], m[order[i]] }'
+
+if command -v valgrind >/dev/null; then
+  out="$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" --format json "$TREE" 2>&1 >/dev/null | grep 'refs:')"
+  echo "instructions, whole lint (callgrind): ${out##* }"
+fi

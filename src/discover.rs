@@ -81,6 +81,10 @@ pub struct Found {
     pub kind: Kind,
 }
 
+/// A file read during discovery, waiting for [`Ctx::admit`]: canonical path, display path, kind,
+/// bytes.
+type Pending = (PathBuf, String, Kind, Vec<u8>);
+
 /// Everything the loaders need: the roots, every file the walk saw, and the shared source map.
 pub struct Ctx {
     pub roots: Vec<Root>,
@@ -91,7 +95,7 @@ pub struct Ctx {
     /// paths, so the loaders' reads need no `realpath` (a readlink per path component).
     walked: std::collections::HashMap<PathBuf, PathBuf>,
     /// Classified files read during discovery, not yet in the source map (see [`Ctx::admit`]).
-    pending: Mutex<Vec<(PathBuf, String, Kind, Vec<u8>)>>,
+    pending: Mutex<Vec<Pending>>,
 }
 
 /// Largest file stacklint reads (configs are small; this keeps a stray binary from being loaded).

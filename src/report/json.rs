@@ -158,11 +158,9 @@ mod tests {
                 ],
             })
             .collect();
-        let errors = vec![
-            LoadError::at(f.span(0, 1), "nginx.conf", "bad"),
-            LoadError::file("gone.conf", "cannot read gone.conf"),
-        ];
-        let files = vec![FileInfo { path: "nginx.conf".into(), kind: crate::discover::Kind::Nginx }];
+        let errors =
+            [LoadError::at(f.span(0, 1), "nginx.conf", "bad"), LoadError::file("gone.conf", "cannot read gone.conf")];
+        let files = [FileInfo { path: "nginx.conf".into(), kind: crate::discover::Kind::Nginx }];
         for (fs, es, fi) in [(&findings[..], &errors[..], &files[..]), (&[][..], &[][..], &[][..])] {
             let whole = Report {
                 version: VERSION,
