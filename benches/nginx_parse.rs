@@ -6,6 +6,10 @@
 //! `STACKLINT_BENCH_TREE=DIR` uses (or generates) the tree in DIR instead.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+// The allocator the `stacklint` binary uses (src/main.rs), so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use stacklint::source::SourceMapBuilder;
 use std::path::{Path, PathBuf};
 

@@ -347,6 +347,7 @@ fn under_php_dir(path: &Path) -> bool {
 
 /// Walks the roots and classifies every file. Unknown files are skipped silently.
 pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
+    let mut t = crate::timing::Phases::start();
     let mut roots = Vec::new();
     for p in paths {
         let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
@@ -392,6 +393,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     }
     drop(seen);
     let all_files: BTreeSet<PathBuf> = walked.iter().map(|(_, c)| c.clone()).collect();
+    t.done("walk");
     let ctx = Ctx {
         roots,
         all_files,
@@ -424,6 +426,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         }
         found.push(f);
     }
+    t.done("classify");
     let ctx = Ctx { walked, pending: Mutex::new(pending), ..ctx };
     Ok((ctx, found))
 }

@@ -82,6 +82,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let mut errors = Vec::new();
     let (cfg, cfg_display) = load_config(&ctx, opts, &mut errors);
     ctx.admit();
+    t.done("admit");
 
     let nginx_version = opts
         .nginx_version
@@ -149,11 +150,12 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     }
     let map = ctx.map.freeze();
     // Files pulled in by includes are nginx files too, even when their names say nothing.
+    let listed: HashSet<String> = files.iter().map(|x| x.path.clone()).collect();
     for f in map.files() {
         if !f.builtin
             && Some(&f.display) != cfg_display.as_ref()
             && Some(&f.display) != ranges_display.as_ref()
-            && !files.iter().any(|x| x.path == f.display)
+            && !listed.contains(&f.display)
         {
             let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
             let acl_file = haproxy_cfg
