@@ -109,6 +109,10 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
     let (node_tree, errs) = crate::node::load(&ctx, &node_files);
     errors.extend(errs);
+    let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
+    errors.extend(errs);
+    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
+    errors.extend(errs);
     t.done("other loads");
 
     let mut b = StackBuilder::new();
@@ -122,12 +126,8 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     rayon::spawn(move || drop(tree));
     t.done("nginx model");
     haproxy::model::add(&haproxy_cfg, &mut b);
-    let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
-    errors.extend(errs);
     crate::phpfpm::model::add(&fpm, &mut b);
     crate::node::model::add(&node_tree, &mut b);
-    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
-    errors.extend(errs);
     crate::envoy::model::add(&envoys, &mut b);
     crate::gunicorn::model::add(&gunicorns, &mut b);
     crate::uvicorn::model::add(&uvicorns, &mut b);
