@@ -30,6 +30,17 @@ pub struct FileInfo {
     pub kind: Kind,
 }
 
+/// What the loaders other than nginx's and compose's produced (they run beside the nginx model).
+struct Loaded {
+    haproxy_cfg: haproxy::ast::Config,
+    gunicorns: Vec<crate::gunicorn::Instance>,
+    uvicorns: Vec<crate::uvicorn::Instance>,
+    node_tree: crate::node::NodeTree,
+    fpm: crate::phpfpm::Config,
+    envoys: Vec<crate::envoy::Instance>,
+    errors: Vec<LoadError>,
+}
+
 /// Everything one run produced.
 pub struct Outcome {
     pub map: SourceMap,
@@ -94,37 +105,47 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
     errors.extend(errs);
     t.done("nginx load");
-    let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
-    errors.extend(errs);
-
     let (compose, errs) = crate::compose::load(&ctx, &found);
     errors.extend(errs);
-    let (launches, errs) = crate::launch::launches(&ctx, &found, &compose);
-    errors.extend(errs);
-    let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
-    errors.extend(errs);
-    let (uvicorns, errs) = crate::uvicorn::load(&ctx, &found, &launches);
-    errors.extend(errs);
-
-    let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
-    let (node_tree, errs) = crate::node::load(&ctx, &node_files);
-    errors.extend(errs);
-    let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
-    errors.extend(errs);
-    let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
-    errors.extend(errs);
-    t.done("other loads");
 
     let mut b = StackBuilder::new();
     let mut known_hosts: HashSet<String> = HashSet::new();
     known_hosts.extend(cfg.hosts.iter().map(|(n, _)| n.value.clone()));
     known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
     let nopts = nginx::model::Options { version: nginx_version, known_hosts };
-    nginx::model::add(&tree, &nopts, &mut b);
-    // The syntax tree is not needed any more; freeing its ~100k small allocations is a few
-    // percent of a big run, so it happens beside the rest.
-    rayon::spawn(move || drop(tree));
-    t.done("nginx model");
+    // The nginx model (graph building only) runs beside the other loaders (reading only: the
+    // files they add to the source map come in the same order whatever the schedule).
+    let (graph, nopts_ref) = (&mut b, &nopts);
+    let ((), loaded) = rayon::join(
+        move || {
+            nginx::model::add(&tree, nopts_ref, graph);
+            // The syntax tree is not needed any more; freeing its ~100k small allocations is a
+            // few percent of a big run, so it happens beside the rest.
+            rayon::spawn(move || drop(tree));
+        },
+        || {
+            let mut errors = Vec::new();
+            let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
+            errors.extend(errs);
+            let (launches, errs) = crate::launch::launches(&ctx, &found, &compose);
+            errors.extend(errs);
+            let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
+            errors.extend(errs);
+            let (uvicorns, errs) = crate::uvicorn::load(&ctx, &found, &launches);
+            errors.extend(errs);
+            let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
+            let (node_tree, errs) = crate::node::load(&ctx, &node_files);
+            errors.extend(errs);
+            let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
+            errors.extend(errs);
+            let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
+            errors.extend(errs);
+            Loaded { haproxy_cfg, gunicorns, uvicorns, node_tree, fpm, envoys, errors }
+        },
+    );
+    let Loaded { haproxy_cfg, gunicorns, uvicorns, node_tree, fpm, envoys, errors: errs } = loaded;
+    errors.extend(errs);
+    t.done("nginx model + other loads");
     haproxy::model::add(&haproxy_cfg, &mut b);
     crate::phpfpm::model::add(&fpm, &mut b);
     crate::node::model::add(&node_tree, &mut b);
