@@ -438,6 +438,19 @@ def fmt_counts(c):
 
 # -------------------------------------------------------------------------------------- cases
 
+def haproxy_log_lines(st, pattern, want, wait=3.0):
+    """HAProxy's log and its lines matching `pattern`, once there are `want` of them or after
+    `wait` seconds: HAProxy writes a stream's line when the stream ends, which may be just after
+    the client has its response."""
+    deadline = time.monotonic() + wait
+    while True:
+        log = st.haproxy_log()
+        lines = [l for l in log.splitlines() if re.search(pattern, l)]
+        if len(lines) >= want or time.monotonic() > deadline:
+            return log, lines
+        time.sleep(0.05)
+
+
 def start_proxy(st, tools):
     if "haproxy" in tools:
         st.start_haproxy(tools["haproxy"])
@@ -459,14 +472,7 @@ def traffic_timeout_order(st, tools, broken):
         check(took < 1.9, f"the proxy should give up after 1 s, took {took:.2f}s")
         if haproxy:
             # httplog: ... backend/server Tq/Tw/Tc/Tr/Ta 504 ... termination state sH-- (server timeout)
-            # (HAProxy logs a stream when it ends, possibly just after the client got its 504.)
-            deadline = time.monotonic() + 3
-            while True:
-                log = st.haproxy_log()
-                hits = re.findall(r" 504 \d+ - - sH-- ", log)
-                if len(hits) >= 3 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
+            log, hits = haproxy_log_lines(st, r" 504 \d+ - - sH-- ", 3)
             check(len(hits) == 3, f"expected 3 log lines with status 504 and termination state sH--:\n{log}")
             what = "'504 ... sH--' (server-side timeout) x3"
         else:
@@ -568,16 +574,8 @@ def traffic_keepalive_race(st, tools, broken):
     n = len(statuses)
     bad = n - c.get(200, 0)
     if "haproxy" in tools:
-        # httplog: status 502 with termination state SH-- / SD-- (the server closed or reset).
-        # HAProxy writes a stream's log line when the stream ends, which may be just after the
-        # client has its response: give the last lines a moment to arrive.
-        deadline = time.monotonic() + 3
-        while True:
-            log = st.haproxy_log()
-            lines = [l for l in log.splitlines() if re.search(r" 502 \d+ - - S[HD]-- ", l)]
-            if len(lines) >= c.get(502, 0) or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        # httplog: status 502 with termination state SH-- / SD-- (the server closed or reset)
+        log, lines = haproxy_log_lines(st, r" 502 \d+ - - S[HD]-- ", c.get(502, 0))
         kinds = sorted({re.search(r" (S[HD]--) ", l).group(1) for l in lines})
     else:
         log = st.error_log()
