@@ -159,3 +159,17 @@ fn readme_lists_every_rule() {
         assert!(readme.contains(&row), "README's rule table lacks `{row}`");
     }
 }
+
+#[test]
+fn timings_go_to_stderr_only_when_asked() {
+    let phases = ["walk", "classify", "discover", "admit", "nginx load", "rules", "render"];
+    let out = bin().env("STACKLINT_TIMINGS", "1").args(["--format", "json"]).arg(example()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    for p in phases {
+        assert!(err.lines().any(|l| l.starts_with(&format!("stacklint: timing: {p} "))), "no {p} in:\n{err}");
+    }
+    // stdout is still the JSON report, and the findings are the same as without timings.
+    let plain = bin().env_remove("STACKLINT_TIMINGS").args(["--format", "json"]).arg(example()).output().unwrap();
+    assert_eq!(json_of(&out), json_of(&plain));
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("timing"));
+}
