@@ -408,9 +408,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         .into_par_iter()
         .filter_map(|(path, canon)| {
             let mut bytes: Option<Option<Vec<u8>>> = None;
-            let head =
+            let mut head =
                 || head_of(bytes.get_or_insert_with(|| read_small(&canon)).as_deref()).or_else(|| read_head(&canon));
-            let kind = classify(&path, head).or_else(|| node_source(&path, &canon, &ctx.roots))?;
+            let kind = classify(&path, &mut head).or_else(|| node_source(&path, &canon, &ctx.roots, &mut head))?;
             let bytes = bytes.unwrap_or_else(|| read_small(&canon));
             Some((Found { display: ctx.display(&canon), path, kind }, canon, bytes))
         })
@@ -436,7 +436,7 @@ const MAX_NODE_SOURCE_BYTES: u64 = 1024 * 1024;
 
 /// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
 /// up to the root), not a type declaration, not minified: a Node source file.
-fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
+fn node_source(path: &Path, canon: &Path, roots: &[Root], head: impl FnOnce() -> Option<String>) -> Option<Kind> {
     let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
     let ext_ok = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
     if !ext_ok || lower.ends_with(".d.ts") || lower.contains(".min.") {
@@ -462,7 +462,7 @@ fn node_source(path: &Path, canon: &Path, roots: &[Root]) -> Option<Kind> {
         return None;
     }
     // Minified bundles: a very long first line.
-    let head = read_head(canon)?;
+    let head = head()?;
     if head.lines().take(5).any(|l| l.len() > 2_000) {
         return None;
     }

@@ -228,9 +228,7 @@ impl SourceMap {
     }
 
     pub fn location(&self, span: Span) -> Option<Location> {
-        let f = self.file_of(span.start)?;
-        let s = f.line_col(f.local(span.start));
-        let e = f.line_col(f.local(span.end.max(span.start)));
+        let (f, s, e) = self.line_cols(span)?;
         Some(Location {
             file: f.display.clone(),
             line: s.line,
@@ -258,7 +256,8 @@ impl miette::SourceCode for SourceMap {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let first = line_of(local_start).saturating_sub(context_lines_before);
+        // One line more on each side than shown: miette looks at the byte before an empty span.
+        let first = line_of(local_start).saturating_sub(context_lines_before + 1);
         let last = line_of(local_end) + context_lines_after + 1;
         let window_start = file.line_starts[first] as usize;
         let window_end = file.line_starts.get(last + 1).map_or(file.text.len(), |&e| e as usize);
@@ -318,6 +317,48 @@ mod tests {
         let a2 = b.add(Path::new("a"), "a".into(), b"y".to_vec());
         assert_eq!(a.id, a2.id);
         assert_eq!(&*a2.text, "x");
+    }
+
+    #[test]
+    fn read_span_gives_miette_what_the_whole_file_would() {
+        // `SourceMap::read_span` hands miette only the lines around a span; the contents, their
+        // place and miette's line numbers must be those miette finds on the whole file.
+        use miette::SourceCode;
+        let texts = [
+            "a b;\nserver {\n    listen 80;\n    location / {\n        proxy_pass http://x;\n    }\n}\n",
+            "one\r\ntwo\r\nthree\r\nfour\r\nfive",
+            "x",
+            "\n\n\nlast line, no newline",
+        ];
+        let b = SourceMapBuilder::new();
+        b.add(Path::new("pad"), "pad".into(), b"padding\n".to_vec());
+        let files: Vec<_> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| b.add(Path::new(&format!("f{i}")), format!("f{i}"), t.as_bytes().to_vec()))
+            .collect();
+        let map = b.freeze();
+        for (f, text) in files.iter().zip(texts) {
+            for start in 0..text.len() {
+                for len in [0, 1, 5, text.len() - start] {
+                    let len = len.min(text.len() - start);
+                    for ctx in [0, 1, 2] {
+                        let whole = text.as_bytes().read_span(&(start, len).into(), ctx, ctx).unwrap();
+                        let got = map.read_span(&(f.base as usize + start, len).into(), ctx, ctx).unwrap();
+                        let at = format!("{:?} span {start}+{len} context {ctx}", f.display);
+                        assert_eq!(got.data(), whole.data(), "{at}");
+                        assert_eq!(got.span().offset(), whole.span().offset() + f.base as usize, "{at}");
+                        assert_eq!(got.span().len(), whole.span().len(), "{at}");
+                        assert_eq!(
+                            (got.line(), got.column(), got.line_count()),
+                            (whole.line(), whole.column(), whole.line_count()),
+                            "{at}"
+                        );
+                        assert_eq!(got.name(), Some(f.display.as_str()), "{at}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,12 +3,9 @@
 //! prints annotations and reports stacklint's exit code as a step output. Needs python3 with PyYAML
 //! (pre-commit brings it; scripts/install-test-deps.sh installs pre-commit).
 
-use std::path::PathBuf;
+mod common;
+use common::root;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// (step id or name -> run script, uses) from action.yml, through PyYAML.
 fn steps() -> Option<serde_json::Value> {

@@ -2,13 +2,11 @@
 //! (fixtures/schemas/sarif-2.1.0.json, with `check-jsonschema`), GitHub workflow commands and
 //! their escaping, JUnit XML (parsed by Python's XML parser), GitLab Code Quality.
 
+mod common;
 use assert_cmd::Command;
+use common::{root, tool};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn example() -> PathBuf {
     root().join("fixtures/stacks/flask-behind-nginx")
@@ -17,19 +15,6 @@ fn example() -> PathBuf {
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::cargo_bin("stacklint").unwrap().current_dir(dir).args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
-}
-
-/// A tool the tests need: present, or (outside CI) a skip; under CI=true a missing tool fails.
-fn tool(name: &str) -> bool {
-    let ok = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is missing under CI=true (scripts/install-test-deps.sh installs it)"
-        );
-        eprintln!("SKIPPED: {name} is not installed (scripts/install-test-deps.sh installs it)");
-    }
-    ok
 }
 
 /// Validates a SARIF document against the official schema; returns the validator's complaint.

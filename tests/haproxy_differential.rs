@@ -19,6 +19,8 @@
 //!
 //! Without `haproxy` on the PATH the tests fail when `CI=true`, and are skipped loudly otherwise.
 
+mod common;
+use common::root;
 use stacklint::graph::HopTarget;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -55,10 +57,6 @@ const SYNTAX: &[&str] = &[
     "unable to find required use_backend",
     "unable to find required default_backend",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `Some("haproxy")` when HAProxy is installed; otherwise fails (CI) or says loudly that it skips.
 fn haproxy() -> Option<PathBuf> {

@@ -8,16 +8,14 @@
 //! on 127.0.0.1 and unix sockets in a temp dir only, traffic is bounded, and the driver stops every
 //! process it started (process groups), also when a check fails; it gives up after 180 s.
 
+mod common;
+use common::root;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::RwLock;
 
 /// The keep-alive races are timed to the millisecond: each runs alone; the other cases may overlap.
 static EXCLUSIVE: RwLock<()> = RwLock::new(());
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn python() -> Option<String> {
     ["python3", "/usr/bin/python3"]

@@ -7,15 +7,13 @@
 //! php-fpm comes from `scripts/install-test-deps.sh`. When it is missing the test fails
 //! under `CI=true` and prints a loud skip otherwise.
 
+mod common;
+use common::root;
 use stacklint::discover::{self, Found, Kind};
 use stacklint::graph::StackBuilder;
 use stacklint::phpfpm;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn php_fpm() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("PHP_FPM") {

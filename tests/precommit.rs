@@ -6,26 +6,12 @@
 //!
 //! Needs `pre-commit` and `git` (scripts/install-test-deps.sh); under CI=true a missing tool fails.
 
+mod common;
 use assert_cmd::Command;
+use common::{root, tool};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tool(name: &str) -> bool {
-    let ok = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is missing under CI=true (scripts/install-test-deps.sh installs it)"
-        );
-        eprintln!("SKIPPED: {name} is not installed (scripts/install-test-deps.sh installs it)");
-    }
-    ok
-}
 
 fn cmd(dir: &Path, program: &str, args: &[&str], home: &Path) -> Output {
     std::process::Command::new(program)

@@ -3,14 +3,12 @@
 //! file lists the findings it must produce (`CODE file:line` of the primary label), exactly; a
 //! `good` case must produce none. `ARGS` holds extra command-line arguments.
 
+mod common;
 use assert_cmd::Command;
+use common::root;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn cases(kind: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();

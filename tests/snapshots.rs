@@ -1,12 +1,10 @@
 //! Snapshot tests of what a user reads: the human report and the JSON for every bad fixture and
 //! every example stack (ruff's habit). Review changes with `cargo insta review`.
 
+mod common;
 use assert_cmd::Command;
+use common::root;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn run(dir: &Path, format: &str) -> String {
     let mut cmd = Command::cargo_bin("stacklint").unwrap();
