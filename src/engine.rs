@@ -131,7 +131,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             errors.extend(errs);
             let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
             errors.extend(errs);
-            let (uvicorns, errs) = crate::uvicorn::load(&ctx, &found, &launches);
+            let (uvicorns, errs) = crate::uvicorn::load(&ctx, &launches);
             errors.extend(errs);
             let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
             let (node_tree, errs) = crate::node::load(&ctx, &node_files);

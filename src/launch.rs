@@ -23,6 +23,17 @@ pub struct Word {
 }
 
 impl Word {
+    /// The word from byte `from` on (`--bind=:80` -> `:80`). Its span narrows with it when the
+    /// word is written as it reads (no quotes or escapes); otherwise it stays the whole word.
+    pub fn suffix(&self, from: usize) -> Word {
+        let span = if self.span.len() as usize == self.text.len() {
+            Span::new(self.span.start + from as u32, self.span.end)
+        } else {
+            self.span
+        };
+        Word { text: self.text[from..].to_string(), span }
+    }
+
     /// Words of a space-separated command line, spans counted from 0 (for unit tests of the
     /// command-line parsers).
     #[cfg(test)]
@@ -36,6 +47,16 @@ impl Word {
             })
             .collect()
     }
+}
+
+/// An app server's setting as written: the value (`None` when it is only known at run time, or
+/// invalid), its text, where, and which of the server's sources (`F`) gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting<T, F> {
+    pub value: Option<T>,
+    pub text: String,
+    pub span: Span,
+    pub from: F,
 }
 
 /// One process launch.

@@ -183,10 +183,27 @@ impl SourceMapBuilder {
         inner.files[id.0 as usize].clone()
     }
 
+    /// The file already loaded that holds `span` (by its global offset, no path look-up).
+    pub fn file_of(&self, span: Span) -> Option<Arc<SourceFile>> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        holding(&inner.files, span.start).cloned()
+    }
+
     pub fn freeze(self) -> SourceMap {
         let inner = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
         SourceMap { files: inner.files }
     }
+}
+
+/// The file of `files` (in the order they were added, so by ascending base) holding a global offset.
+fn holding(files: &[Arc<SourceFile>], offset: u32) -> Option<&Arc<SourceFile>> {
+    let i = match files.binary_search_by(|f| f.base.cmp(&offset)) {
+        Ok(i) => i,
+        Err(0) => return None,
+        Err(i) => i - 1,
+    };
+    let f = &files[i];
+    (offset <= f.base + f.text.len() as u32).then_some(f)
 }
 
 /// The frozen map: every file loaded, addressable by global offset.
@@ -206,13 +223,7 @@ impl SourceMap {
 
     /// The file holding a global offset.
     pub fn file_of(&self, offset: u32) -> Option<&SourceFile> {
-        let i = match self.files.binary_search_by(|f| f.base.cmp(&offset)) {
-            Ok(i) => i,
-            Err(0) => return None,
-            Err(i) => i - 1,
-        };
-        let f = &self.files[i];
-        (offset <= f.base + f.text.len() as u32).then_some(&**f)
+        holding(&self.files, offset).map(|f| &**f)
     }
 
     pub fn slice(&self, span: Span) -> &str {
@@ -308,6 +319,19 @@ mod tests {
         let loc = map.location(Span::new(13, 14)).unwrap();
         assert_eq!((loc.file.as_str(), loc.line, loc.column), ("b.py", 1, 5));
         assert_eq!(map.slice(Span::new(9, 10)), "x");
+    }
+
+    #[test]
+    fn builder_finds_the_file_holding_a_span_while_loading() {
+        let b = SourceMapBuilder::new();
+        b.add(Path::new("a.conf"), "a.conf".into(), b"one\ntwo\n".to_vec()); // 0..=8
+        b.add(Path::new("b.py"), "b.py".into(), b"x = 1\n".to_vec()); // 9..=15
+        let name = |s, e| b.file_of(Span::new(s, e)).map(|f| f.display.clone());
+        assert_eq!(name(0, 3).as_deref(), Some("a.conf"));
+        assert_eq!(name(8, 8).as_deref(), Some("a.conf"), "an empty span at the end of a file is in it");
+        assert_eq!(name(9, 10).as_deref(), Some("b.py"));
+        assert_eq!(name(15, 15).as_deref(), Some("b.py"));
+        assert_eq!(name(16, 16), None, "past every file");
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn load_dir(root: &Path) -> (Ctx, Vec<Instance>, Vec<String>) {
     let (project, mut errs) = compose::load(&ctx, &found);
     let (ls, e2) = launches(&ctx, &found, &project);
     errs.extend(e2);
-    let (insts, e3) = uvicorn::load(&ctx, &found, &ls);
+    let (insts, e3) = uvicorn::load(&ctx, &ls);
     errs.extend(e3);
     (ctx, insts, errs.into_iter().map(|e| e.message).collect())
 }

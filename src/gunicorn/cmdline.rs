@@ -77,12 +77,6 @@ const FLAGS: &[&str] = &[
 /// Short options that take a value but that stacklint does not read.
 const SHORT_VALUED: &[&str] = &["-p", "-u", "-g", "-m", "-n"];
 
-fn sub(w: &Word, from: usize) -> Word {
-    let span =
-        if w.span.len() as usize == w.text.len() { Span::new(w.span.start + from as u32, w.span.end) } else { w.span };
-    Word { text: w.text[from..].to_string(), span }
-}
-
 /// Parses the words after the program name.
 pub fn parse(words: &[Word]) -> Args {
     let mut a = Args::default();
@@ -115,7 +109,7 @@ pub fn parse(words: &[Word]) -> Args {
             };
             if let Some((_, setting)) = VALUED.iter().find(|(o, _)| *o == name) {
                 match inline {
-                    Some(k) => record(&mut a, setting, sub(w, k), w.span),
+                    Some(k) => record(&mut a, setting, w.suffix(k), w.span),
                     None => {
                         if let Some(v) = words.get(i + 1) {
                             record(&mut a, setting, v.clone(), w.span.to(v.span));
@@ -137,7 +131,7 @@ pub fn parse(words: &[Word]) -> Args {
         if let Some((_, setting)) = VALUED.iter().find(|(o, _)| *o == opt) {
             if t.len() > opt.len() {
                 let k = if t.as_bytes().get(2) == Some(&b'=') { 3 } else { 2 };
-                record(&mut a, setting, sub(w, k), w.span);
+                record(&mut a, setting, w.suffix(k), w.span);
             } else if let Some(v) = words.get(i + 1) {
                 record(&mut a, setting, v.clone(), w.span.to(v.span));
                 i += 1;

@@ -39,14 +39,8 @@ pub enum From {
     CommandLine,
 }
 
-/// A setting as written: the value (`None` when it is only known at run time), its text and where.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Setting<T> {
-    pub value: Option<T>,
-    pub text: String,
-    pub span: Span,
-    pub from: From,
-}
+/// A setting as written, with the source that gave it.
+pub type Setting<T> = crate::launch::Setting<T, From>;
 
 /// A config file an instance reads.
 #[derive(Clone, Debug)]
@@ -590,7 +584,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
         if l.program() != "gunicorn" {
             continue;
         }
-        let lfile = file_of(ctx, found, l.span);
+        let lfile = ctx.map.file_of(l.span);
         let mut inst = Instance::new(l.span, lfile.as_ref().map(|f| f.display.clone()).unwrap_or_default());
         inst.launch = Some(li);
         inst.service = l.service.clone();
@@ -599,7 +593,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
 
         let cli = cmdline::parse(&l.argv[1..]);
         let env_args = l.env_var("GUNICORN_CMD_ARGS").and_then(|w| {
-            let f = file_of(ctx, found, w.span)?;
+            let f = ctx.map.file_of(w.span)?;
             Some(cmdline::parse(&crate::launch::split_plain(&f, &w.text, w.span)))
         });
 
@@ -660,11 +654,6 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
         out.push(inst);
     }
     (out, errors)
-}
-
-/// The found file holding a span (launches come from found files).
-fn file_of(ctx: &Ctx, found: &[Found], span: Span) -> Option<Arc<SourceFile>> {
-    found.iter().filter_map(|f| ctx.map.get_by_path(&ctx.canonical(&f.path).ok()?)).find(|f| f.contains(span))
 }
 
 fn find_conf_exact(ctx: &Ctx, confs: &mut Vec<Conf>, p: &Path) -> Option<usize> {

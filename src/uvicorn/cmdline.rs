@@ -53,12 +53,6 @@ const FLAGS: &[&str] = &[
     "--help",
 ];
 
-fn sub(w: &Word, from: usize) -> Word {
-    let span =
-        if w.span.len() as usize == w.text.len() { Span::new(w.span.start + from as u32, w.span.end) } else { w.span };
-    Word { text: w.text[from..].to_string(), span }
-}
-
 /// Parses the words after the program name.
 pub fn parse(words: &[Word]) -> Args {
     let mut a = Args::default();
@@ -85,7 +79,7 @@ pub fn parse(words: &[Word]) -> Args {
         };
         if let Some((_, setting)) = VALUED.iter().find(|(o, _)| *o == name) {
             match inline {
-                Some(k) => a.settings.push((setting, sub(w, k), w.span)),
+                Some(k) => a.settings.push((setting, w.suffix(k), w.span)),
                 None => {
                     if let Some(v) = words.get(i + 1) {
                         a.settings.push((setting, v.clone(), w.span.to(v.span)));

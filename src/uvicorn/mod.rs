@@ -15,7 +15,7 @@ pub mod model;
 pub mod runcall;
 
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found};
+use crate::discover::{clean, Ctx};
 use crate::duration::Timeout;
 use crate::graph::{Endpoint, Host};
 use crate::gunicorn::py_int;
@@ -23,7 +23,6 @@ use crate::launch::{Launch, Word};
 use crate::source::{SourceFile, Span};
 use runcall::{Lit, RunCall};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,15 +34,8 @@ pub enum From {
     RunCall,
 }
 
-/// A setting as written: the value (`None` when it is only known at run time or invalid), its
-/// text and where.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Setting<T> {
-    pub value: Option<T>,
-    pub text: String,
-    pub span: Span,
-    pub from: From,
-}
+/// A setting as written, with the source that gave it.
+pub type Setting<T> = crate::launch::Setting<T, From>;
 
 #[derive(Clone, Debug)]
 pub struct Instance {
@@ -373,12 +365,12 @@ fn is_python(p: &str) -> bool {
 
 /// Loads every uvicorn instance: one per uvicorn launch, and one per `uvicorn.run(...)` in a
 /// Python script a launch runs.
-pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, Vec<LoadError>) {
+pub fn load(ctx: &Ctx, launches: &[Launch]) -> (Vec<Instance>, Vec<LoadError>) {
     let errors = Vec::new();
     let mut out = Vec::new();
     for (li, l) in launches.iter().enumerate() {
         let program = l.program();
-        let file = file_of(ctx, found, l.span).map(|f| f.display.clone()).unwrap_or_default();
+        let file = ctx.map.file_of(l.span).map(|f| f.display.clone()).unwrap_or_default();
         if program == "uvicorn" {
             let mut inst = Instance::new(l.span, file);
             inst.launch = Some(li);
@@ -443,9 +435,4 @@ fn find_script(ctx: &Ctx, base: &Path, p: &str) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// The found file holding a span (launches come from found files).
-fn file_of(ctx: &Ctx, found: &[Found], span: Span) -> Option<Arc<SourceFile>> {
-    found.iter().filter_map(|f| ctx.map.get_by_path(&f.path.canonicalize().ok()?)).find(|f| f.contains(span))
 }
