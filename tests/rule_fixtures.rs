@@ -7,7 +7,6 @@ mod common;
 use assert_cmd::Command;
 use common::root;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn cases(kind: &str) -> Vec<PathBuf> {
@@ -39,8 +38,10 @@ pub fn lint(dir: &Path) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), json)
 }
 
-fn found(json: &Value) -> BTreeSet<String> {
-    json["findings"]
+/// The findings as `CODE file:line`, sorted, one entry per finding: a rule that reports one
+/// place twice does not pass for one that reports it once.
+fn found(json: &Value) -> Vec<String> {
+    let mut out: Vec<String> = json["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -50,17 +51,21 @@ fn found(json: &Value) -> BTreeSet<String> {
             let file = p["file"].as_str().unwrap().trim_start_matches("./");
             format!("{} {}:{}", f["rule"].as_str().unwrap(), file, p["line"])
         })
-        .collect()
+        .collect();
+    out.sort();
+    out
 }
 
-fn expected(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(dir.join("EXPECT"))
+fn expected(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_to_string(dir.join("EXPECT"))
         .unwrap_or_default()
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect()
+        .collect();
+    out.sort();
+    out
 }
 
 fn check(dir: &Path) -> Result<(), String> {

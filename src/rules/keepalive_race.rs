@@ -18,8 +18,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Finding> = Vec::new();
+    // One finding per pool and server: the upstream's lines that reach the same server (two
+    // `server` lines for two hosts running the same config) are labels of one finding.
+    let mut found = std::collections::HashMap::new();
     for e in stack.edges() {
         let Some(pool) = stack.pool_of(e.route) else {
             continue;
@@ -38,17 +40,27 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         if !race {
             continue;
         }
-        let key = (e.group.map(|g| g.span), e.target.span, e.listener.server);
-        if !seen.insert(key) {
+        let callee = e.callee.who();
+        let reaches = Label::secondary(e.target.span, format!("reaches {callee} at {}", e.listener.endpoint));
+        // Where the pooling is, as the primary label below names it.
+        let anchor = pool.enabled_at.or(e.group.map(|g| g.span)).unwrap_or(e.route.hop.span);
+        let key = (anchor, pool.idle.ms, e.listener.server, ka.ms);
+        if let Some(&i) = found.get(&key) {
+            let f: &mut Finding = &mut out[i];
+            if !f.labels.iter().any(|l| l.span == e.target.span) {
+                // Before the server's keep-alive label, which stays last.
+                let at = f.labels.len() - 1;
+                f.labels.insert(at, reaches);
+            }
             continue;
         }
+        found.insert(key, out.len());
         let caller = e.caller.who();
         let status = if e.caller.role == crate::graph::Role::Edge {
             crate::edge::PRESETS.iter().find(|p| p.title == e.caller.name).map(|p| p.race_status).unwrap_or("502")
         } else {
             "502"
         };
-        let callee = e.callee.who();
         let message = format!(
             "{caller} keeps idle upstream connections for {} but {callee} closes them after {}: a request sent on a connection {callee} is closing fails with a {}",
             fmt_ms(pool.idle.ms),
@@ -65,7 +77,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         if let Some(s) = pool.idle.origin.span() {
             labels.push(Label::secondary(s, format!("pool idle timeout {}", fmt_ms(pool.idle.ms))));
         }
-        labels.push(Label::secondary(e.target.span, format!("reaches {callee} at {}", e.listener.endpoint)));
+        labels.push(reaches);
         let ka_span = ka.origin.span().unwrap_or(e.callee.span);
         labels.push(Label::secondary(ka_span, format!("{callee} keep-alive: {}", ka.describe())));
         let pool_note = if pool.idle.origin.is_default() {
