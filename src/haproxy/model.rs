@@ -341,6 +341,16 @@ impl<'a> Model<'a> {
                 refs.insert(be, BackendRef::SelfServing);
                 continue;
             }
+            // A `listen` section that hands its traffic to its `default_backend`, and that no
+            // other frontend switches to, never uses its own (empty) server list: not a group.
+            if servers.is_empty()
+                && self.secs[be].s.kind == SectionKind::Listen
+                && self.settings[be].default_backend.is_some()
+                && !ports_to.contains_key(&be)
+                && !unknown_port_to.contains(&be)
+            {
+                continue;
+            }
             let client_port = match ports_to.get(&be) {
                 Some(p) if p.len() == 1 && !unknown_port_to.contains(&be) => p.first().copied(),
                 _ => None,
