@@ -300,3 +300,36 @@ fn discovery_takes_envoy_and_nothing_else() {
         assert_eq!(got, *want, "{name}: {text:?}");
     }
 }
+
+#[test]
+fn http2_upstream_is_marked_on_the_pool_in_every_form_envoy_accepts() {
+    let cluster = |name: &str, options: &str| {
+        format!(
+            "  - name: {name}\n    type: STATIC\n{options}    load_assignment:\n      cluster_name: {name}\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {{address: 127.0.0.1, port_value: 9000}}\n"
+        )
+    };
+    let typed = |key: &str| {
+        format!("    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n        {key}\n")
+    };
+    let yaml = format!(
+        "static_resources:\n  clusters:\n{}{}{}{}",
+        cluster("h2_typed", &typed("explicit_http_config: {http2_protocol_options: {}}")),
+        cluster("h2_legacy", "    http2_protocol_options: {}\n"),
+        cluster("h1_typed", &typed("explicit_http_config: {http_protocol_options: {}}")),
+        cluster("auto_alpn", &typed("auto_config: {http2_protocol_options: {}}")),
+    );
+    let (_d, out) = lint_files(&[("envoy.yaml", &yaml)]);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let http2: Vec<(String, bool)> =
+        out.stack.groups.iter().map(|g| (g.name.clone(), g.pool.as_ref().unwrap().http2.is_some())).collect();
+    assert_eq!(
+        http2,
+        [
+            ("h2_typed".to_string(), true),
+            ("h2_legacy".to_string(), true),
+            ("h1_typed".to_string(), false),
+            // Picked by ALPN at run time: not known to be HTTP/2.
+            ("auto_alpn".to_string(), false),
+        ]
+    );
+}

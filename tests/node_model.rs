@@ -175,7 +175,8 @@ fn keepalive_race_nginx_pool_to_node_default() {
         aliases: Vec::new(),
         notes: Vec::new(),
     });
-    let pool = Pool { idle: Timeout::explicit(Some(60_000), sp), enabled_at: Some(sp), default_note: None };
+    let pool =
+        Pool { idle: Timeout::explicit(Some(60_000), sp), enabled_at: Some(sp), default_note: None, http2: None };
     let g = b.add_group(Group {
         component: Component::Nginx,
         name: "node".into(),

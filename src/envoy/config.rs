@@ -137,6 +137,9 @@ pub struct ClusterCfg {
     pub idle_timeout: Option<Setting>,
     /// `max_requests_per_connection: 1`: every connection carries one request, nothing is pooled.
     pub one_request_per_connection: Option<Span>,
+    /// `http2_protocol_options` under `explicit_http_config` (or the deprecated cluster field):
+    /// upstream connections speak HTTP/2. (`auto_config` picks by ALPN: not counted.)
+    pub http2: Option<Span>,
     pub endpoints: Vec<(Endpoint, Span)>,
 }
 
@@ -414,7 +417,7 @@ impl Reader {
         };
         let connect_timeout = self.duration(c, "connect_timeout", "connect_timeout");
         // Upstream HTTP options: the typed extension (current) or the deprecated cluster field.
-        let typed = c
+        let typed_options = c
             .get("typed_extension_protocol_options")
             .map(|t| t.entries())
             .unwrap_or_default()
@@ -425,7 +428,13 @@ impl Reader {
                         .and_then(|t| t.str())
                         .is_some_and(|t| t.ends_with("envoy.extensions.upstreams.http.v3.HttpProtocolOptions"))
             })
-            .and_then(|(_, v)| v.get("common_http_protocol_options"));
+            .map(|(_, v)| v);
+        let typed = typed_options.and_then(|v| v.get("common_http_protocol_options"));
+        let http2 = typed_options
+            .and_then(|v| v.get("explicit_http_config"))
+            .and_then(|e| e.entry("http2_protocol_options"))
+            .or_else(|| c.entry("http2_protocol_options"))
+            .map(|(k, v)| pair(k, v));
         let common = typed.or(c.get("common_http_protocol_options"));
         let idle_timeout =
             common.and_then(|o| self.duration(o, "idle_timeout", "common_http_protocol_options.idle_timeout"));
@@ -448,7 +457,7 @@ impl Reader {
         for h in list(c.get("hosts")) {
             endpoints.extend(self.address(h));
         }
-        ClusterCfg { name, span, kind, connect_timeout, idle_timeout, one_request_per_connection, endpoints }
+        ClusterCfg { name, span, kind, connect_timeout, idle_timeout, one_request_per_connection, http2, endpoints }
     }
 }
 

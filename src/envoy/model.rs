@@ -77,6 +77,7 @@ fn cluster(c: &ClusterCfg, b: &mut StackBuilder) -> ClusterRef {
             idle: setting(&c.idle_timeout, &defaults::UPSTREAM_IDLE_TIMEOUT),
             enabled_at: None,
             default_note: Some(defaults::UPSTREAM_POOL_NOTE.to_string()),
+            http2: c.http2,
         }),
     };
     let id = b.add_group(Group {

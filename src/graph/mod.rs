@@ -171,6 +171,9 @@ pub struct Pool {
     pub enabled_at: Option<Span>,
     /// Why the default pool is on, e.g. "nginx >= 1.29.7 pools upstream connections by default".
     pub default_note: Option<String>,
+    /// The pooled connections speak HTTP/2 (where that is configured, e.g. Envoy's
+    /// `http2_protocol_options`): a server may end an idle one with GOAWAY rather than a close.
+    pub http2: Option<Span>,
 }
 
 /// A caller's connection to the next layer, with the caller's effective settings.
