@@ -8,7 +8,7 @@ use crate::diag::LoadError;
 use crate::discover::{clean, Ctx, Found, Kind};
 use crate::launch::{self, Word};
 use crate::source::{SourceFile, Span};
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData};
 use std::path::{Path, PathBuf};
 
 /// Every service of every compose file found.
@@ -184,14 +184,13 @@ fn get<'a, 'b>(node: &'a MarkedYaml<'b>, key: &str) -> Option<&'a MarkedYaml<'b>
 }
 
 fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>, LoadError> {
-    let docs = MarkedYaml::load_from_str(&file.text).map_err(|e| {
-        let chars = CharMap::new(&file.text);
-        let at = chars.byte(e.marker().index());
+    let docs = crate::yaml::load(&file.text).map_err(|e| {
+        let at = e.offset;
         let lc = file.line_col(at);
         LoadError::at(
             file.span(at, at),
             &file.display,
-            format!("{}: invalid YAML at line {} column {}: {}", file.display, lc.line, lc.column, e.info()),
+            format!("{}: invalid YAML at line {} column {}: {}", file.display, lc.line, lc.column, e.message),
         )
     })?;
     let doc = Doc { file, chars: CharMap::new(&file.text) };

@@ -34,3 +34,4 @@ pub mod source;
 pub mod suppress;
 pub mod timing;
 pub mod uvicorn;
+pub mod yaml;

@@ -98,6 +98,28 @@ impl SourceFile {
         LineCol { line: line + 1, column }
     }
 
+    /// 0-based index of the line holding a local byte offset.
+    fn line_index(&self, local: usize) -> usize {
+        match self.line_starts.binary_search(&(local.min(self.text.len()) as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Length in bytes of the longest line a global span touches, counting `context` lines
+    /// before and after it too (what a snippet of the span prints).
+    pub fn longest_line_around(&self, span: Span, context: usize) -> usize {
+        let first = self.line_index(self.local(span.start)).saturating_sub(context);
+        let last = (self.line_index(self.local(span.end)) + context).min(self.line_starts.len() - 1);
+        (first..=last)
+            .map(|i| {
+                let end = self.line_starts.get(i + 1).map_or(self.text.len(), |&s| s as usize);
+                end - self.line_starts[i] as usize
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Text of a global span.
     pub fn slice(&self, span: Span) -> &str {
         let s = self.local(span.start);

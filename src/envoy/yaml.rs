@@ -3,7 +3,7 @@
 //! global byte [`Span`] so findings point at the exact text in any file, ASCII or not.
 
 use crate::source::{SourceFile, Span};
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData};
 
 /// A value in an Envoy config.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,9 +76,9 @@ pub fn parse(file: &SourceFile) -> Result<Node, SyntaxError> {
     let text: &str = &file.text;
     let offsets = Offsets::new(text);
     // A byte-order mark is not part of the document.
-    let docs = match MarkedYaml::load_from_str(text) {
+    let docs = match crate::yaml::load(text) {
         Ok(d) => d,
-        Err(e) => return Err(SyntaxError { message: e.info().to_string(), offset: offsets.byte(e.marker().index()) }),
+        Err(e) => return Err(SyntaxError { message: e.message, offset: e.offset }),
     };
     let conv = Conv { file, offsets };
     Ok(match docs.first() {

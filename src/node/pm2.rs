@@ -105,6 +105,10 @@ pub fn parse_js(name: &str, text: &str) -> Result<Vec<Pm2App>, (String, (u32, u3
     if let Some(at) = super::source::too_deep(text) {
         return Err(("nesting too deep; not read".into(), (at as u32, at as u32 + 1)));
     }
+    super::source::with_parser_stack(text, || parse_js_here(name, text)).unwrap_or_else(|m| Err((m, (0, 0))))
+}
+
+fn parse_js_here(name: &str, text: &str) -> Result<Vec<Pm2App>, (String, (u32, u32))> {
     let allocator = Allocator::default();
     let ret = Parser::new(&allocator, text, super::source::source_type(name)).parse();
     if ret.panicked || ret.diagnostics.has_errors() {

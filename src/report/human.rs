@@ -30,6 +30,26 @@ fn sev(s: Severity) -> miette::Severity {
     }
 }
 
+/// Longest line (in bytes) shown in a snippet. miette pads a label's underline to its column with
+/// a format width, which Rust caps at 65,535: a label further right than that panics. At most
+/// 10,000 bytes, even tabs (4 columns each) stay below; a long `add_header` line still fits.
+const MAX_SNIPPET_LINE: usize = 10_000;
+
+/// Whether a snippet of `span` (its lines and one line of context around them) can be drawn.
+fn fits(map: &SourceMap, span: Span) -> bool {
+    map.file_of(span.start).is_some_and(|f| f.longest_line_around(span, CONTEXT_LINES) <= MAX_SNIPPET_LINE)
+}
+
+/// `file:line:col: message (line too long to show)`, for a label with no snippet.
+fn as_text(map: &SourceMap, span: Span, msg: &str) -> String {
+    match map.location(span) {
+        Some(l) => format!("{}:{}:{}: {msg} (line too long to show)", l.file, l.line, l.column),
+        None => msg.to_string(),
+    }
+}
+
+const CONTEXT_LINES: usize = 1;
+
 fn labeled(span: Span, msg: &str, primary: bool) -> LabeledSpan {
     let s = miette::SourceSpan::new((span.start as usize).into(), span.len() as usize);
     if primary {
@@ -47,7 +67,13 @@ impl Diagnostic for FindingDiag<'_> {
         Some(sev(self.f.severity))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("{}\n(stacklint explain {})", self.f.help, self.f.code)))
+        let mut help = String::new();
+        for l in self.f.labels.iter().filter(|l| !fits(self.map, l.span)) {
+            help.push_str(&as_text(self.map, l.span, &l.message));
+            help.push('\n');
+        }
+        help.push_str(&format!("{}\n(stacklint explain {})", self.f.help, self.f.code));
+        Some(Box::new(help))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(self.map)
@@ -58,6 +84,7 @@ impl Diagnostic for FindingDiag<'_> {
             .f
             .labels
             .iter()
+            .filter(|l| fits(self.map, l.span))
             .map(|l| {
                 let p = l.primary && first;
                 if p {
@@ -96,10 +123,11 @@ impl Diagnostic for ErrorDiag<'_> {
         self.e.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.e.span.map(|_| self.map as &dyn miette::SourceCode)
+        self.e.span.filter(|&s| fits(self.map, s)).map(|_| self.map as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let s = self.e.span?;
+        // No snippet on a line too long to draw: the message already says file:line:column.
+        let s = self.e.span.filter(|&s| fits(self.map, s))?;
         Some(Box::new(std::iter::once(labeled(s, "here", true))))
     }
 }
@@ -107,7 +135,7 @@ impl Diagnostic for ErrorDiag<'_> {
 /// Renders findings and errors as text. `color` picks the unicode+ANSI theme, else plain ASCII.
 pub fn render(map: &SourceMap, findings: &[Finding], errors: &[LoadError], color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1).with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(CONTEXT_LINES).with_width(100);
     let mut out = String::new();
     for e in errors {
         let _ = handler.render_report(&mut out, &ErrorDiag { e, map });

@@ -1,0 +1,123 @@
+//! Loading YAML (and JSON, which is YAML) with saphyr, for Envoy configs and docker-compose files.
+//!
+//! saphyr's loader recurses once per nesting level with no limit of its own, so a hostile file
+//! (`- - - - ...` a hundred thousand times, a few hundred kilobytes) would exhaust the stack and
+//! abort the process. [`load`] first bounds the nesting with a linear scan and refuses a file that
+//! could nest deeper than [`MAX_NESTING`], with the position where the bound is crossed.
+
+use saphyr::{LoadableYamlNode, MarkedYaml};
+
+/// Deeper than any real config (Envoy's deepest documented configs nest about 40 levels). The
+/// loader survives 2,000 levels on a debug build's 2 MiB thread stack, so this leaves a margin.
+pub const MAX_NESTING: usize = 256;
+
+/// A syntax error: saphyr's message and the byte offset it points at.
+#[derive(Debug)]
+pub struct LoadError {
+    pub message: String,
+    pub offset: usize,
+}
+
+/// Loads every document of `text`, with node positions (saphyr counts them in characters).
+pub fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, LoadError> {
+    if let Some(offset) = too_deep(text) {
+        return Err(LoadError { message: format!("nesting deeper than {MAX_NESTING} levels; not read"), offset });
+    }
+    MarkedYaml::load_from_str(text)
+        .map_err(|e| LoadError { message: e.info().to_string(), offset: char_to_byte(text, e.marker().index()) })
+}
+
+fn char_to_byte(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b)
+}
+
+/// Byte offset where the nesting of `text` may exceed [`MAX_NESTING`], by an upper bound that
+/// never undercounts. A level is opened by a line indented deeper than the open ones (a mapping
+/// and the sequence it holds may share a column, hence two per column), by a block indicator on
+/// the same line (`- - x`, `? `, `a: b: ...`), or by a flow bracket. Comments are skipped, and so
+/// is quoted text within a line; brackets in multi-line quoted or block scalars are counted,
+/// which can only raise the bound.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let b = line.as_bytes();
+        let indent = b.iter().take_while(|&&c| c == b' ').count();
+        let rest = &b[indent..];
+        let blank = rest.iter().all(|c| c.is_ascii_whitespace()) || rest.first() == Some(&b'#');
+        if !blank {
+            while indents.last().is_some_and(|&i| i >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+        }
+        let mut indicators = 0usize;
+        let mut quote: Option<u8> = None;
+        for (k, &c) in rest.iter().enumerate() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            let after = rest.get(k + 1).copied();
+            let before = if k == 0 { b' ' } else { rest[k - 1] };
+            match c {
+                b'#' if before == b' ' || before == b'\t' || k == 0 => break,
+                b'"' | b'\'' if matches!(before, b' ' | b'\t' | b'[' | b'{' | b',' | b':') || k == 0 => quote = Some(c),
+                b'[' | b'{' => flow += 1,
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                b'-' | b'?' | b':' if after.is_none_or(|a| matches!(a, b' ' | b'\t' | b'\n' | b'\r')) => {
+                    indicators += 1
+                }
+                _ => {}
+            }
+            if 2 * indents.len() + indicators + flow > MAX_NESTING {
+                return Some(start + indent + k);
+            }
+        }
+        start += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_shapes_pass() {
+        let envoy = "static_resources:\n  listeners:\n  - name: x # a: b: c\n    address: {socket_address: {address: 0.0.0.0, port_value: 80}}\n    text: \"[[[[{{{{\"\n";
+        assert_eq!(too_deep(envoy), None);
+        assert!(load(envoy).is_ok());
+        // 100 levels of real indentation, 4 spaces each.
+        let mut deep = String::new();
+        for i in 0..100 {
+            deep.push_str(&format!("{}k{i}:\n", " ".repeat(4 * i)));
+        }
+        assert_eq!(too_deep(&deep), None);
+        assert!(load(&deep).is_ok());
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_where_they_cross_the_bound() {
+        for (what, text) in [
+            ("compact sequences", "- ".repeat(100_000)),
+            ("flow", "[".repeat(100_000)),
+            ("complex keys", "? ".repeat(100_000)),
+            ("indentation", (0..1_000).map(|i| format!("{}- a\n", " ".repeat(i))).collect::<String>()),
+        ] {
+            let e = load(&text).err().unwrap_or_else(|| panic!("{what}: accepted"));
+            assert!(e.message.contains("nesting deeper than 256"), "{what}: {}", e.message);
+            assert!(e.offset > 0 && e.offset < 20_000, "{what}: offset {}", e.offset);
+        }
+    }
+
+    #[test]
+    fn syntax_errors_point_at_bytes_not_chars() {
+        let e = load("é: [\n").unwrap_err();
+        assert!(e.offset <= "é: [\n".len(), "{e:?}");
+        assert!(load("a: 'é\n  b").is_err());
+    }
+}
