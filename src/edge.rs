@@ -176,7 +176,7 @@ pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
                     idle,
                     enabled_at: None,
                     default_note: Some(format!("{} reuses idle origin connections", p.title)),
-                    http2: None,
+                    http2: false,
                 }),
                 pool_defeated: Vec::new(),
             },

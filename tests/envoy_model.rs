@@ -321,7 +321,7 @@ fn http2_upstream_is_marked_on_the_pool_in_every_form_envoy_accepts() {
     let (_d, out) = lint_files(&[("envoy.yaml", &yaml)]);
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let http2: Vec<(String, bool)> =
-        out.stack.groups.iter().map(|g| (g.name.clone(), g.pool.as_ref().unwrap().http2.is_some())).collect();
+        out.stack.groups.iter().map(|g| (g.name.clone(), g.pool.as_ref().unwrap().http2)).collect();
     assert_eq!(
         http2,
         [

@@ -176,7 +176,7 @@ fn keepalive_race_nginx_pool_to_node_default() {
         notes: Vec::new(),
     });
     let pool =
-        Pool { idle: Timeout::explicit(Some(60_000), sp), enabled_at: Some(sp), default_note: None, http2: None };
+        Pool { idle: Timeout::explicit(Some(60_000), sp), enabled_at: Some(sp), default_note: None, http2: false };
     let g = b.add_group(Group {
         component: Component::Nginx,
         name: "node".into(),

@@ -139,7 +139,7 @@ pub struct ClusterCfg {
     pub one_request_per_connection: Option<Span>,
     /// `http2_protocol_options` under `explicit_http_config` (or the deprecated cluster field):
     /// upstream connections speak HTTP/2. (`auto_config` picks by ALPN: not counted.)
-    pub http2: Option<Span>,
+    pub http2: bool,
     pub endpoints: Vec<(Endpoint, Span)>,
 }
 
@@ -434,7 +434,7 @@ impl Reader {
             .and_then(|v| v.get("explicit_http_config"))
             .and_then(|e| e.entry("http2_protocol_options"))
             .or_else(|| c.entry("http2_protocol_options"))
-            .map(|(k, v)| pair(k, v));
+            .is_some();
         let common = typed.or(c.get("common_http_protocol_options"));
         let idle_timeout =
             common.and_then(|o| self.duration(o, "idle_timeout", "common_http_protocol_options.idle_timeout"));

@@ -37,13 +37,12 @@ pub static UPSTREAM_IDLE_TIMEOUT: DefaultFact = DefaultFact {
 /// The note on a cluster's pool when nothing switches it on: Envoy always pools.
 pub const UPSTREAM_POOL_NOTE: &str = "Envoy pools upstream HTTP connections by default and keeps idle ones for `idle_timeout` (1 h unless set in the cluster's HttpProtocolOptions)";
 
-/// What Envoy does when a downstream HTTP/2 connection reaches its idle timeout: it drains it
-/// first, so a pooling caller stops sending on it before it closes (HTTP/1 connections are closed
-/// at once). Source: docs/root/faq/configuration/timeouts.rst ("For HTTP/2 downstream
-/// connections, when idle timeout is reached, a drain sequence begins immediately, lasting for the
-/// configured drain_timeout period"); HCM `drain_timeout` defaults to 5 s.
-pub const IDLE_HTTP2_DRAINS: &str =
-    "Envoy ends an idle HTTP/2 connection with GOAWAY and a drain (`drain_timeout`, 5 s) before it closes it";
+/// Envoy drains a downstream HTTP/2 connection that reaches its idle timeout (GOAWAY, then
+/// `drain_timeout`, 5 s by default) before it closes it, so a pooling caller stops sending on it
+/// in time; HTTP/1 connections are closed at once. Source: docs/root/faq/configuration/timeouts.rst
+/// ("For HTTP/2 downstream connections, when idle timeout is reached, a drain sequence begins
+/// immediately, lasting for the configured drain_timeout period").
+pub const DRAINS_IDLE_HTTP2: bool = true;
 
 /// HCM `common_http_protocol_options.idle_timeout`: idle downstream connections.
 pub static DOWNSTREAM_IDLE_TIMEOUT: DefaultFact = DefaultFact {

@@ -31,6 +31,15 @@ pub enum Component {
 }
 
 impl Component {
+    /// Ends an idle HTTP/2 connection with GOAWAY and a drain before it closes it, so a caller
+    /// pooling HTTP/2 connections to it stops sending on one in time: no keep-alive race.
+    pub fn drains_idle_http2(&self) -> bool {
+        match self {
+            Component::Envoy => crate::envoy::defaults::DRAINS_IDLE_HTTP2,
+            _ => false,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Component::Edge => "edge",
@@ -171,9 +180,9 @@ pub struct Pool {
     pub enabled_at: Option<Span>,
     /// Why the default pool is on, e.g. "nginx >= 1.29.7 pools upstream connections by default".
     pub default_note: Option<String>,
-    /// The pooled connections speak HTTP/2 (where that is configured, e.g. Envoy's
-    /// `http2_protocol_options`): a server may end an idle one with GOAWAY rather than a close.
-    pub http2: Option<Span>,
+    /// The pooled connections speak HTTP/2 (Envoy's `http2_protocol_options`): a server may end
+    /// an idle one with GOAWAY rather than a close (see [`Component::drains_idle_http2`]).
+    pub http2: bool,
 }
 
 /// A caller's connection to the next layer, with the caller's effective settings.

@@ -95,7 +95,7 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
 fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
     match stack.pool_of(r) {
         Some(p) if r.hop.pool_defeated.is_empty() => {
-            let http2 = if p.http2.is_some() { ", HTTP/2" } else { "" };
+            let http2 = if p.http2 { ", HTTP/2" } else { "" };
             let _ = writeln!(out, "      pool: idle connections kept {}{http2}", t(&p.idle));
         }
         Some(_) => {

@@ -731,7 +731,7 @@ impl<'a> Model<'a> {
             idle: idle.unwrap_or_else(|| Timeout::default(&defaults::POOL_PURGE_DELAY)),
             enabled_at,
             default_note: Some(defaults::POOL_NOTE.to_string()),
-            http2: None,
+            http2: false,
         })
     }
 

@@ -205,7 +205,7 @@ impl<'a> Builder<'a, '_> {
         let pool = match keepalive {
             Some(k) => match k.arg(0).and_then(|v| v.parse::<u32>().ok()) {
                 Some(0) | None => None,
-                Some(_) => Some(Pool { idle, enabled_at: Some(k.span), default_note: None, http2: None }),
+                Some(_) => Some(Pool { idle, enabled_at: Some(k.span), default_note: None, http2: false }),
             },
             None if self.opts.version.pools_by_default() => Some(Pool {
                 idle,
@@ -215,7 +215,7 @@ impl<'a> Builder<'a, '_> {
                     defaults::UPSTREAM_KEEPALIVE_DEFAULT_NOTE,
                     self.opts.version
                 )),
-                http2: None,
+                http2: false,
             }),
             None => None,
         };

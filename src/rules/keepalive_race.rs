@@ -5,7 +5,7 @@
 use super::Rule;
 use crate::diag::{Finding, Label, Severity};
 use crate::duration::fmt_ms;
-use crate::graph::{Component, KeepAlive, Stack};
+use crate::graph::{KeepAlive, Stack};
 
 pub static RULE: Rule = Rule {
     code: "SL201",
@@ -32,9 +32,8 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         let Some(KeepAlive::Idle(ka)) = &e.callee.keepalive else {
             continue;
         };
-        // HTTP/2 to Envoy: Envoy drains an idle HTTP/2 connection (GOAWAY first) before it closes
-        // it, so the caller stops sending on it in time (envoy::defaults::IDLE_HTTP2_DRAINS).
-        if pool.http2.is_some() && e.callee.component == Component::Envoy {
+        // An HTTP/2 pool to a server that drains idle HTTP/2 connections before closing them.
+        if pool.http2 && e.callee.component.drains_idle_http2() {
             continue;
         }
         let race = match (ka.ms, pool.idle.ms) {
