@@ -8,6 +8,7 @@ use crate::diag::LoadError;
 use crate::discover::{clean, Ctx, Found, Kind};
 use crate::launch::{self, Word};
 use crate::source::{SourceFile, Span};
+use crate::yaml::CharOffsets;
 use saphyr::{MarkedYaml, Scalar, YamlData};
 use std::path::{Path, PathBuf};
 
@@ -83,34 +84,9 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (Project, Vec<LoadError>) {
     (project, errors)
 }
 
-/// Character index -> byte offset for one file.
-pub(crate) struct CharMap {
-    /// Byte offset of each char (plus one past the end); empty when the text is ASCII.
-    offsets: Vec<usize>,
-    len: usize,
-}
-
-impl CharMap {
-    pub(crate) fn new(text: &str) -> CharMap {
-        if text.is_ascii() {
-            return CharMap { offsets: Vec::new(), len: text.len() };
-        }
-        let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        offsets.push(text.len());
-        CharMap { offsets, len: text.len() }
-    }
-    pub(crate) fn byte(&self, char_index: usize) -> usize {
-        if self.offsets.is_empty() {
-            char_index.min(self.len)
-        } else {
-            *self.offsets.get(char_index).unwrap_or(&self.len)
-        }
-    }
-}
-
 struct Doc<'a> {
     file: &'a SourceFile,
-    chars: CharMap,
+    chars: CharOffsets,
 }
 
 impl Doc<'_> {
@@ -193,7 +169,7 @@ fn load_file(file: &SourceFile, path: &Path, dir: &Path) -> Result<Vec<Service>,
             format!("{}: invalid YAML at line {} column {}: {}", file.display, lc.line, lc.column, e.message),
         )
     })?;
-    let doc = Doc { file, chars: CharMap::new(&file.text) };
+    let doc = Doc { file, chars: CharOffsets::new(&file.text) };
     let mut out = Vec::new();
     let Some(root) = docs.first() else {
         return Ok(out);

@@ -431,8 +431,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     Ok((ctx, found))
 }
 
-/// Largest JS/TS file read as a Node source (bigger ones are bundles).
-const MAX_NODE_SOURCE_BYTES: u64 = 1024 * 1024;
+/// Largest JS/TS file read as a Node source (bigger ones are bundles): what the JS parser takes.
+const MAX_NODE_SOURCE_BYTES: u64 = crate::node::source::MAX_PARSED_BYTES as u64;
 
 /// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
 /// up to the root), not a type declaration, not minified: a Node source file.

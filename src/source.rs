@@ -85,10 +85,7 @@ impl SourceFile {
     /// Line and column (1-based) of a local byte offset.
     pub fn line_col(&self, local: usize) -> LineCol {
         let local = local.min(self.text.len());
-        let line = match self.line_starts.binary_search(&(local as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
+        let line = self.line_index(local);
         let start = self.line_starts[line] as usize;
         let mut end = local;
         while !self.text.is_char_boundary(end) {

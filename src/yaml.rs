@@ -23,12 +23,39 @@ pub fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, LoadError> {
     if let Some(offset) = too_deep(text) {
         return Err(LoadError { message: format!("nesting deeper than {MAX_NESTING} levels; not read"), offset });
     }
-    MarkedYaml::load_from_str(text)
-        .map_err(|e| LoadError { message: e.info().to_string(), offset: char_to_byte(text, e.marker().index()) })
+    MarkedYaml::load_from_str(text).map_err(|e| LoadError {
+        message: e.info().to_string(),
+        offset: CharOffsets::new(text).byte(e.marker().index()),
+    })
 }
 
-fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b)
+/// Maps saphyr's character indices to byte offsets of the text.
+pub struct CharOffsets {
+    /// Byte offset of every character (plus the end), or empty when the text is ASCII.
+    table: Vec<u32>,
+    len: usize,
+}
+
+impl CharOffsets {
+    pub fn new(text: &str) -> CharOffsets {
+        let table = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut t: Vec<u32> = text.char_indices().map(|(i, _)| i as u32).collect();
+            t.push(text.len() as u32);
+            t
+        };
+        CharOffsets { table, len: text.len() }
+    }
+
+    /// The byte offset of character `char_index` (the end of the text past the last one).
+    pub fn byte(&self, char_index: usize) -> usize {
+        if self.table.is_empty() {
+            char_index.min(self.len)
+        } else {
+            self.table.get(char_index).map_or(self.len, |&b| b as usize)
+        }
+    }
 }
 
 /// Byte offset where the nesting of `text` may exceed [`MAX_NESTING`], by an upper bound that
@@ -112,6 +139,14 @@ mod tests {
             assert!(e.message.contains("nesting deeper than 256"), "{what}: {}", e.message);
             assert!(e.offset > 0 && e.offset < 20_000, "{what}: offset {}", e.offset);
         }
+    }
+
+    #[test]
+    fn char_offsets_are_byte_offsets() {
+        let o = CharOffsets::new("aé b");
+        assert_eq!([o.byte(0), o.byte(1), o.byte(2), o.byte(3), o.byte(4), o.byte(99)], [0, 1, 3, 4, 5, 5]);
+        let ascii = CharOffsets::new("ab");
+        assert_eq!([ascii.byte(1), ascii.byte(9)], [1, 2]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! global byte [`Span`] so findings point at the exact text in any file, ASCII or not.
 
 use crate::source::{SourceFile, Span};
+use crate::yaml::CharOffsets;
 use saphyr::{MarkedYaml, Scalar, YamlData};
 
 /// A value in an Envoy config.
@@ -43,38 +44,11 @@ pub struct SyntaxError {
     pub offset: usize,
 }
 
-/// Maps saphyr's character indices to byte offsets.
-struct Offsets {
-    /// Byte offset of every character (plus the end), or empty when the text is ASCII.
-    table: Vec<u32>,
-    len: usize,
-}
-
-impl Offsets {
-    fn new(text: &str) -> Offsets {
-        let table = if text.is_ascii() {
-            Vec::new()
-        } else {
-            let mut t: Vec<u32> = text.char_indices().map(|(i, _)| i as u32).collect();
-            t.push(text.len() as u32);
-            t
-        };
-        Offsets { table, len: text.len() }
-    }
-    fn byte(&self, char_index: usize) -> usize {
-        if self.table.is_empty() {
-            char_index.min(self.len)
-        } else {
-            self.table.get(char_index).copied().map(|b| b as usize).unwrap_or(self.len)
-        }
-    }
-}
-
 /// Parses a YAML or JSON document. Empty documents give `Value::Null`; a stream of several
 /// documents gives the first (Envoy reads one).
 pub fn parse(file: &SourceFile) -> Result<Node, SyntaxError> {
     let text: &str = &file.text;
-    let offsets = Offsets::new(text);
+    let offsets = CharOffsets::new(text);
     // A byte-order mark is not part of the document.
     let docs = match crate::yaml::load(text) {
         Ok(d) => d,
@@ -89,7 +63,7 @@ pub fn parse(file: &SourceFile) -> Result<Node, SyntaxError> {
 
 struct Conv<'a> {
     file: &'a SourceFile,
-    offsets: Offsets,
+    offsets: CharOffsets,
 }
 
 /// Deeper than any real config; keeps a hostile file from exhausting the stack.

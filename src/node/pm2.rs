@@ -236,4 +236,15 @@ mod tests {
     fn garbage_is_an_error() {
         assert!(parse_js("ecosystem.config.js", "module.exports = { apps: [ {").is_err());
     }
+
+    #[test]
+    fn deep_unbracketed_nesting_parses_and_oversized_files_are_refused() {
+        // 100,000 levels with no bracket: more than a fixed stack held.
+        let deep = format!("module.exports = {}1;\n", "- \n".repeat(100_000));
+        assert_eq!(parse_js("ecosystem.config.js", &deep).unwrap().len(), 0);
+        let big =
+            format!("module.exports = {{ apps: [] }};\n//{}\n", "x".repeat(super::super::source::MAX_PARSED_BYTES));
+        let (message, _) = parse_js("ecosystem.config.js", &big).unwrap_err();
+        assert!(message.contains("more than stacklint parses"), "{message}");
+    }
 }
