@@ -104,13 +104,28 @@ pub fn write(file: &Path, map: &SourceMap, findings: &[Finding]) -> Result<usize
     Ok(n)
 }
 
-/// Reads a baseline file.
+/// Largest baseline read (a baseline of 100,000 findings is about 20 MiB).
+const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a baseline file: a regular file only, with a size cap. Errors give the position of what
+/// is wrong, never the file's text (a baseline may be named by a pull request's stacklint.toml).
 pub fn load(file: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read baseline {}: {e}", file.display()))?;
-    let b: Baseline = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a stacklint baseline ({e}); write one with --write-baseline", file.display()))?;
+    let shown = file.display();
+    let bytes = crate::fsread::read_regular(file, MAX_BASELINE_BYTES)
+        .map_err(|e| format!("cannot read baseline {shown}: {e}"))?;
+    let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "JSON of another shape",
+            _ => "not valid JSON",
+        };
+        format!(
+            "{shown}:{}:{}: not a stacklint baseline ({what}); write one with --write-baseline",
+            e.line(),
+            e.column()
+        )
+    })?;
     if b.version != VERSION {
-        return Err(format!("{}: baseline version {} (this stacklint reads {VERSION})", file.display(), b.version));
+        return Err(format!("{shown}: baseline version {} (this stacklint reads {VERSION})", b.version));
     }
     Ok(b)
 }

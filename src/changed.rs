@@ -8,25 +8,54 @@
 //! with `.git`), else the deepest directory common to the files given. A changed `stacklint.toml`
 //! changes every finding of its stack, so then nothing is filtered out.
 
+use crate::diag::LoadError;
 use crate::engine::Outcome;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The git work tree holding the current directory (the nearest ancestor with `.git`).
+fn repository(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
 /// The stacks (lint roots) the changed files belong to, as paths to pass to the engine (relative
-/// to the current directory when inside it), and the canonical paths of the changed files.
-pub fn roots_for(files: &[PathBuf]) -> (Vec<PathBuf>, HashSet<PathBuf>) {
+/// to the current directory when inside it), the canonical paths of the changed files, and an
+/// error for each file outside the repository (never linted: `--changed-only /etc/passwd` must not
+/// lint `/etc`); outside a git work tree, the current directory stands for the repository. The
+/// stack of a file is the nearest directory with a `stacklint.toml`, looking no higher than the
+/// repository's root, else that root.
+pub fn roots_for(files: &[PathBuf]) -> (Vec<PathBuf>, HashSet<PathBuf>, Vec<LoadError>) {
     let cwd = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok());
+    roots_in(files, cwd)
+}
+
+fn roots_in(files: &[PathBuf], cwd: Option<PathBuf>) -> (Vec<PathBuf>, HashSet<PathBuf>, Vec<LoadError>) {
+    let repo = cwd.as_deref().and_then(repository);
+    // Files must lie in the repository (or, outside git, under the current directory).
+    let fence = repo.clone().or_else(|| cwd.clone());
     let mut changed = HashSet::new();
+    let mut refused = Vec::new();
     let mut roots: Vec<PathBuf> = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
     for f in files {
         let Ok(canon) = f.canonicalize() else { continue };
+        if let Some(fence) = &fence {
+            if !canon.starts_with(fence) {
+                let shown = f.display().to_string();
+                refused.push(LoadError::file(
+                    &shown,
+                    format!("{shown} is outside the repository ({}); --changed-only lints files of the repository it runs in", fence.display()),
+                ));
+                continue;
+            }
+        }
         let dir =
             if canon.is_dir() { canon.clone() } else { canon.parent().map(Path::to_path_buf).unwrap_or_default() };
         changed.insert(canon);
-        let by_config = dir.ancestors().find(|d| d.join("stacklint.toml").is_file());
-        let by_git = || dir.ancestors().find(|d| d.join(".git").exists());
+        let within = |d: &&Path| repo.as_ref().is_none_or(|r| d.starts_with(r));
+        let by_config = dir.ancestors().take_while(within).find(|d| d.join("stacklint.toml").is_file());
+        let by_git = || dir.ancestors().take_while(within).find(|d| d.join(".git").exists());
         match by_config.or_else(by_git) {
             Some(r) => roots.push(r.to_path_buf()),
             None => loose.push(dir),
@@ -51,7 +80,7 @@ pub fn roots_for(files: &[PathBuf]) -> (Vec<PathBuf>, HashSet<PathBuf>) {
             None => r,
         })
         .collect();
-    (shown, changed)
+    (shown, changed, refused)
 }
 
 fn git(args: &[&str]) -> Result<String, String> {
@@ -66,9 +95,18 @@ fn git(args: &[&str]) -> Result<String, String> {
 /// Files changed since `rev` (canonical paths): `git diff --name-only` against the merge base of
 /// `rev` and `HEAD` (as a pull request sees it), working-tree changes included, deletions left out.
 pub fn since(rev: &str) -> Result<HashSet<PathBuf>, String> {
+    // A revision is never an option: `--diff-base=--output=FILE` must not make git write a file.
+    if rev.starts_with('-') || rev.is_empty() || rev.chars().any(|c| c.is_control()) {
+        return Err(format!(
+            "--diff-base takes a git revision (a branch, tag or commit), not `{}`",
+            crate::diag::printable(rev)
+        ));
+    }
     let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
-    let base = git(&["merge-base", rev, "HEAD"]).map(|s| s.trim().to_string()).unwrap_or_else(|_| rev.to_string());
-    let names = git(&["diff", "--name-only", "-z", "--diff-filter=d", &base, "--"])?;
+    let base = git(&["merge-base", "--end-of-options", rev, "HEAD"])
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| rev.to_string());
+    let names = git(&["diff", "--name-only", "-z", "--diff-filter=d", "--end-of-options", &base, "--"])?;
     Ok(names
         .split('\0')
         .filter(|n| !n.is_empty())
@@ -108,16 +146,26 @@ mod tests {
         std::fs::write(root.join("a/etc/nginx/nginx.conf"), "").unwrap();
         std::fs::write(root.join("b/app/gunicorn.conf.py"), "").unwrap();
         std::fs::write(root.join("b/Procfile"), "").unwrap();
-        let (roots, changed) = roots_for(&[
-            root.join("a/etc/nginx/nginx.conf"),
-            root.join("b/app/gunicorn.conf.py"),
-            root.join("b/Procfile"),
-            root.join("gone.conf"),
-        ]);
+        let elsewhere = tempfile::tempdir().unwrap();
+        let outside = elsewhere.path().join("passwd");
+        std::fs::write(&outside, "root:x:0:0").unwrap();
+        let (roots, changed, refused) = roots_in(
+            &[
+                root.join("a/etc/nginx/nginx.conf"),
+                root.join("b/app/gunicorn.conf.py"),
+                root.join("b/Procfile"),
+                root.join("gone.conf"),
+                outside.clone(),
+            ],
+            Some(root.clone()),
+        );
         assert_eq!(changed.len(), 3);
+        // A file outside the repository (here: the current directory, no git) is refused.
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].message.contains("outside the repository"), "{}", refused[0].message);
         // `a` by its stacklint.toml; `b/app` and `b` have none (and no git): their common ancestor.
-        assert!(roots.contains(&root.join("a")), "{roots:?}");
-        assert!(roots.contains(&root.join("b")), "{roots:?}");
+        assert!(roots.contains(&PathBuf::from("a")), "{roots:?}");
+        assert!(roots.contains(&PathBuf::from("b")), "{roots:?}");
         assert_eq!(roots.len(), 2, "{roots:?}");
     }
 }

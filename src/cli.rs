@@ -165,6 +165,28 @@ fn options(c: &Common) -> Options {
     Options { nginx_version: c.nginx_version, config: c.config.clone(), cdn_ranges: c.cdn_ranges.clone() }
 }
 
+/// Writes a report to standard output. A reader that went away (`stacklint | head`) is not an
+/// error; any other failed write (a full disk, `> /dev/full`) is, and makes the run exit 2.
+fn emit(bytes: &[u8]) -> Result<(), i32> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            Err(2)
+        }
+    }
+}
+
+/// [`emit`], then `code`.
+fn emit_then(bytes: &[u8], code: i32) -> i32 {
+    match emit(bytes) {
+        Ok(()) => code,
+        Err(c) => c,
+    }
+}
+
 /// Runs the CLI; returns the exit code (0 clean, 1 findings, 2 errors).
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -173,35 +195,38 @@ pub fn main() -> i32 {
         Some(Command::Check(a)) => lint(&a),
         Some(Command::Graph(a)) => graph(&a),
         Some(Command::Parse(a)) => parse(&a),
-        Some(Command::Rules) => {
-            print!("{}", rules_table());
-            0
-        }
+        Some(Command::Rules) => emit_then(rules_table().as_bytes(), 0),
         Some(Command::Explain { rule }) => match crate::rules::find(&rule) {
-            Some(r) => {
-                print!("{}", r.doc);
-                0
-            }
+            Some(r) => emit_then(r.doc.as_bytes(), 0),
             None => {
-                eprintln!("error: no rule `{rule}`; `stacklint rules` lists them");
+                eprintln!("error: no rule `{}`; `stacklint rules` lists them", crate::diag::printable(&rule));
                 2
             }
         },
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "stacklint", &mut std::io::stdout());
-            0
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "stacklint", &mut buf);
+            emit_then(&buf, 0)
         }
         Some(Command::Man) => {
             use clap::CommandFactory;
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => emit_then(&buf, 0),
                 Err(e) => {
                     eprintln!("error: {e}");
                     2
                 }
             }
         }
+    }
+}
+
+/// Says on stderr what discovery passed over (special files, names that are not UTF-8).
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("stacklint: note: {}", crate::diag::printable(n));
     }
 }
 
@@ -220,10 +245,15 @@ pub fn rules_table() -> String {
 
 fn lint(a: &LintArgs) -> i32 {
     // Which stacks to lint, and which files' findings to keep.
+    let mut refused = Vec::new();
     let (paths, changed) = if a.changed_only {
-        let (roots, changed) = crate::changed::roots_for(&a.common.paths);
+        let (roots, changed, outside) = crate::changed::roots_for(&a.common.paths);
+        refused = outside;
         if roots.is_empty() {
-            return 0; // only deleted files: nothing to lint
+            for r in &refused {
+                eprintln!("error: {}", crate::diag::printable(&r.message));
+            }
+            return if refused.is_empty() { 0 } else { 2 }; // only deleted files: nothing to lint
         }
         (roots, Some(changed))
     } else if let Some(rev) = &a.diff_base {
@@ -240,10 +270,11 @@ fn lint(a: &LintArgs) -> i32 {
     let mut out = match engine::lint(&paths, &options(&a.common)) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::diag::printable(&e));
             return 2;
         }
     };
+    print_notes(&out.notes);
     if let Some(file) = &a.write_baseline {
         return match crate::baseline::write(file, &out.map, &out.findings) {
             Ok(n) => {
@@ -261,13 +292,19 @@ fn lint(a: &LintArgs) -> i32 {
             }
         };
     }
-    if let Err(e) = engine::apply_baseline(&mut out, a.baseline.as_deref()) {
-        eprintln!("error: {e}");
-        return 2;
-    }
+    // A broken baseline is said on stderr and makes the run exit 2, but the report still comes,
+    // every finding in it: a broken baseline hides nothing.
+    let baseline_failed = match engine::apply_baseline(&mut out, a.baseline.as_deref()) {
+        Ok(()) => false,
+        Err(e) => {
+            eprintln!("error: {}", crate::diag::printable(&e));
+            true
+        }
+    };
     if let Some(changed) = &changed {
         crate::changed::filter(&mut out, changed);
     }
+    out.errors.extend(refused);
     let base = std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default();
     let mut t = crate::timing::Phases::start();
     let text = match a.format {
@@ -283,15 +320,16 @@ fn lint(a: &LintArgs) -> i32 {
         Some(file) => {
             std::fs::write(file, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", file.display()))
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| e.to_string()),
+        None => match emit(text.as_bytes()) {
+            Ok(()) => Ok(()),
+            Err(_) => return 2, // already said on stderr
+        },
     };
     if let Err(e) = written {
-        if a.output.is_some() {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        eprintln!("error: {e}");
+        return 2;
     }
-    let code = exit_code(&out.findings, !out.errors.is_empty(), a.fail_on);
+    let code = exit_code(&out.findings, !out.errors.is_empty() || baseline_failed, a.fail_on);
     // The process ends right after this: freeing the graph and every source file one by one
     // would only delay the exit (the OS takes the memory back at once).
     std::mem::forget(out);
@@ -381,23 +419,23 @@ fn parse(a: &ParseArgs) -> i32 {
     let ParseFormat::Crossplane = a.format;
     let opts = crate::nginx::crossplane::Options { comments: a.include_comments };
     let payload = crate::nginx::crossplane::parse(&a.file, &opts);
-    let _ = std::io::stdout().lock().write_all(payload.to_json().as_bytes());
-    i32::from(payload.status != "ok")
+    emit_then(payload.to_json().as_bytes(), i32::from(payload.status != "ok"))
 }
 
 fn graph(a: &GraphArgs) -> i32 {
     match engine::lint(&a.common.paths, &options(&a.common)) {
         Ok(out) => {
-            print!("{}", crate::graph::print::render(&out.stack, &out.map));
-            if out.errors.is_empty() {
+            print_notes(&out.notes);
+            let code = if out.errors.is_empty() {
                 0
             } else {
                 eprint!("{}", report::human::render(&out.map, &[], &out.errors, false));
                 2
-            }
+            };
+            emit_then(crate::graph::print::render(&out.stack, &out.map).as_bytes(), code)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::diag::printable(&e));
             2
         }
     }

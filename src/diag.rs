@@ -93,3 +93,22 @@ impl LoadError {
         self
     }
 }
+
+/// `s` with every control character (C0 but tab, DEL, C1; so ESC, CR and LF) written as a `\u{..}`
+/// escape: text from a config or a file name must not move a terminal's cursor, clear its screen
+/// or start a new log line that CI runs as a command (GitHub's `::error`).
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -5,7 +5,7 @@ use crate::diag::LoadError;
 use crate::source::{SourceFile, SourceMapBuilder};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
-use std::path::{Component as PathComponent, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// What a file is, as far as stacklint is concerned.
@@ -70,6 +70,9 @@ pub struct Root {
     pub is_file: bool,
     /// `given` without `.` and `..` components: display paths start with it.
     shown: PathBuf,
+    /// `given` made absolute (against the current directory) and cleaned, without resolving links:
+    /// the lexical confinement check (see [`crate::fsread::confine`]) compares with it.
+    absolute: PathBuf,
 }
 
 /// A classified file.
@@ -96,6 +99,12 @@ pub struct Ctx {
     walked: std::collections::HashMap<PathBuf, PathBuf>,
     /// Classified files read during discovery, not yet in the source map (see [`Ctx::admit`]).
     pending: Mutex<Vec<Pending>>,
+    /// What the walk could not do (a path that cannot be opened, an unreadable directory): each
+    /// makes the run exit 2.
+    pub walk_errors: Vec<LoadError>,
+    /// What the walk passed over and why (FIFOs, devices, names that are not UTF-8): said on
+    /// stderr, not errors.
+    pub notes: Vec<String>,
 }
 
 /// Largest file stacklint reads (configs are small; this keeps a stray binary from being loaded).
@@ -111,6 +120,13 @@ impl Kind {
             Kind::Nginx => 1,
             _ => 2,
         }
+    }
+}
+
+impl Root {
+    /// The path as given, made absolute and cleaned (links not resolved).
+    pub fn absolute(&self) -> &Path {
+        &self.absolute
     }
 }
 
@@ -165,11 +181,32 @@ impl Ctx {
         path.display().to_string()
     }
 
+    /// Is `path` inside the linted trees? Lexically first, then through links; see
+    /// [`crate::fsread::confine`]. Files the walk saw need no system call.
+    pub fn confine(&self, path: &Path) -> Result<PathBuf, crate::fsread::Refusal> {
+        if let Some(c) = self.walked.get(path) {
+            return Ok(c.clone());
+        }
+        if self.all_files.contains(path) {
+            return Ok(path.to_path_buf());
+        }
+        let canon: Vec<PathBuf> = self.roots.iter().map(|r| r.canonical.clone()).collect();
+        let abs: Vec<PathBuf> = self.roots.iter().map(|r| r.absolute.clone()).collect();
+        crate::fsread::confine(path, &canon, &abs)
+    }
+
     /// Reads a file into the source map, refusing anything outside the linted trees (a config in a
-    /// pull request must not pull the CI host's files into a log).
+    /// pull request must not pull the CI host's files into a log). The refusal does not say
+    /// whether an outside file exists; only regular files of at most [`MAX_FILE_BYTES`] are read.
     pub fn read(&self, path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         let shown = path.display().to_string();
-        let canon = self.canonical(path).map_err(|e| LoadError::file(&shown, format!("cannot read {shown}: {e}")))?;
+        let canon = match self.confine(path) {
+            Ok(c) => c,
+            Err(crate::fsread::Refusal::Outside) => return Err(outside_error(&shown)),
+            Err(crate::fsread::Refusal::Missing) => {
+                return Err(LoadError::file(&shown, format!("cannot read {shown}: no such file in the linted tree")))
+            }
+        };
         if let Some(f) = self.map.get_by_path(&canon) {
             return Ok(f);
         }
@@ -180,45 +217,22 @@ impl Ctx {
                 return Ok(f);
             }
         }
-        if !self.inside(&canon) {
-            return Err(LoadError::file(
-                &shown,
-                format!("{shown} is outside the linted tree; stacklint does not read it"),
-            ));
-        }
         let display = self.display(&canon);
-        let meta =
-            std::fs::metadata(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(LoadError::file(
-                &display,
-                format!("{display} is {} bytes, larger than stacklint reads ({MAX_FILE_BYTES})", meta.len()),
-            ));
-        }
-        let bytes =
-            std::fs::read(&canon).map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
+        let bytes = crate::fsread::read_regular(&canon, MAX_FILE_BYTES)
+            .map_err(|e| LoadError::file(&display, format!("cannot read {display}: {e}")))?;
         Ok(self.map.add(&canon, display, bytes))
     }
 }
 
+/// The refusal for a path outside the linted trees: the same words whether or not it exists.
+pub fn outside_error(shown: &str) -> LoadError {
+    LoadError::file(shown, format!("{shown} is outside the linted tree; stacklint does not read files outside it"))
+        .with_help("name a file inside the tree, or lint the directory that holds it")
+}
+
 /// Lexically removes `.` and `..` components.
 pub fn clean(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            PathComponent::CurDir => {}
-            PathComponent::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
+    crate::fsread::clean(p)
 }
 
 /// Directories never worth walking.
@@ -345,14 +359,58 @@ fn under_php_dir(path: &Path) -> bool {
     })
 }
 
-/// Walks the roots and classifies every file. Unknown files are skipped silently.
+/// Walks the roots and classifies every file. Files stacklint does not read are skipped; special
+/// files (FIFOs, devices, sockets) and names that are not UTF-8 are noted ([`Ctx::notes`]); a
+/// path or directory that cannot be read is an error ([`Ctx::walk_errors`]). `Err` only when no
+/// path given can be opened at all.
 pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
     let mut t = crate::timing::Phases::start();
     let mut roots = Vec::new();
+    let mut walk_errors = Vec::new();
+    let mut notes = Vec::new();
+    let mut first_failure = None;
+    let cwd = std::env::current_dir().unwrap_or_default();
     for p in paths {
-        let canonical = p.canonicalize().map_err(|e| format!("cannot open {}: {e}", p.display()))?;
-        let is_file = canonical.is_file();
-        roots.push(Root { given: p.clone(), canonical, is_file, shown: clean(p) });
+        let canonical = match p.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!("cannot open {}: {e}", p.display());
+                walk_errors.push(LoadError::file(p.display().to_string(), msg.clone()));
+                first_failure.get_or_insert(msg);
+                continue;
+            }
+        };
+        let meta = match std::fs::metadata(&canonical) {
+            Ok(m) => m,
+            Err(e) => {
+                let msg = format!("cannot open {}: {e}", p.display());
+                walk_errors.push(LoadError::file(p.display().to_string(), msg.clone()));
+                first_failure.get_or_insert(msg);
+                continue;
+            }
+        };
+        if !meta.is_file() && !meta.is_dir() {
+            let kind = crate::fsread::kind_name(meta.file_type());
+            let msg = format!("cannot lint {}: it is a {kind}, not a file or directory", p.display());
+            walk_errors.push(LoadError::file(p.display().to_string(), msg.clone()));
+            first_failure.get_or_insert(msg);
+            continue;
+        }
+        if meta.is_dir() {
+            if let Err(e) = std::fs::read_dir(&canonical) {
+                let msg = format!("cannot read directory {}: {e}", p.display());
+                walk_errors.push(LoadError::file(p.display().to_string(), msg.clone()));
+                first_failure.get_or_insert(msg);
+                continue;
+            }
+        }
+        let absolute = crate::fsread::clean(&cwd.join(p));
+        roots.push(Root { given: p.clone(), canonical, is_file: meta.is_file(), shown: clean(p), absolute });
+    }
+    if roots.is_empty() {
+        if let Some(msg) = first_failure {
+            return Err(msg);
+        }
     }
     // Walk order is sorted (names sorted per directory, depth first), which is `Path`'s order:
     // the BTreeSet is built from it in one pass at the end. Duplicates (overlapping roots,
@@ -366,10 +424,36 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         {
             let entry = match entry {
                 Ok(e) => e,
-                Err(_) => continue,
+                Err(e) => {
+                    // An unreadable directory (or one that vanished): an error naming it, not a
+                    // silent hole in the tree (an include into it would look "missing").
+                    let path =
+                        e.path().map(|p| p.display().to_string()).unwrap_or_else(|| r.given.display().to_string());
+                    let os = e.io_error().map(|io| io.to_string()).unwrap_or_else(|| e.to_string());
+                    walk_errors.push(
+                        LoadError::file(&path, format!("cannot read {path}: {os}"))
+                            .with_help("stacklint reads every file under the paths it is given; make it readable or pass a narrower path"),
+                    );
+                    continue;
+                }
             };
             let ft = entry.file_type();
+            if ft.is_dir() {
+                continue;
+            }
             if !(ft.is_file() || ft.is_symlink()) {
+                notes.push(format!(
+                    "skipped {}: a {}, not a regular file",
+                    entry.path().display(),
+                    crate::fsread::kind_name(ft)
+                ));
+                continue;
+            }
+            if entry.file_name().to_str().is_none() {
+                notes.push(format!(
+                    "skipped {}: the file name is not UTF-8, so stacklint cannot tell what it is",
+                    entry.path().display()
+                ));
                 continue;
             }
             // A regular file reached without following links sits at the same place under the
@@ -400,6 +484,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         map: SourceMapBuilder::new(),
         walked: std::collections::HashMap::new(),
         pending: Mutex::default(),
+        walk_errors,
+        notes,
     };
     // Classify in parallel, reading each file at most once: its bytes serve the content checks
     // here and (through the source map, see `Ctx::admit`) the loaders later. `found` keeps the
@@ -472,25 +558,7 @@ fn node_source(path: &Path, canon: &Path, roots: &[Root], head: impl FnOnce() ->
 /// The whole file, if it is a regular file no larger than [`MAX_FILE_BYTES`] (else `None`: the
 /// loader reads it itself and reports why it cannot).
 fn read_small(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    // open + fstat + read + close: no separate stat, no read-until-EOF probe.
-    let mut f = std::fs::File::open(path).ok()?;
-    let meta = f.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-        return None;
-    }
-    let mut buf = vec![0u8; meta.len() as usize];
-    let mut filled = 0;
-    while filled < buf.len() {
-        match f.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    buf.truncate(filled);
-    Some(buf)
+    crate::fsread::read_regular(path, MAX_FILE_BYTES).ok()
 }
 
 /// What the content checks look at: the first 64 KiB, as text.
@@ -501,10 +569,6 @@ fn head_of(bytes: Option<&[u8]>) -> Option<String> {
 }
 
 fn read_head(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let n = f.read(&mut buf).ok()?;
-    buf.truncate(n);
+    let buf = crate::fsread::read_head(path, 64 * 1024)?;
     Some(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -53,44 +53,91 @@ pub struct Outcome {
     pub suppressed: usize,
     /// Findings a baseline knows (not reported); see [`apply_baseline`].
     pub baselined: Vec<Finding>,
+    /// What discovery passed over and why (special files, names that are not UTF-8), for stderr.
+    pub notes: Vec<String>,
+    /// The linted trees (canonical and as given, absolute), so that files named inside them
+    /// (stacklint.toml's `baseline`) are held to them.
+    pub roots: Vec<discover::Root>,
 }
 
-/// Finds and reads stacklint.toml.
+/// Finds and reads stacklint.toml: `--config FILE` (the user's choice, read wherever it is), else
+/// the `stacklint.toml` at the first directory root that has one, which must be a regular file
+/// inside the tree (a link to a file outside is refused, never followed).
 fn load_config(ctx: &Ctx, opts: &Options, errors: &mut Vec<LoadError>) -> (Config, Option<String>) {
-    let path = match &opts.config {
-        Some(p) => Some(p.clone()),
-        None => ctx.roots.iter().filter(|r| !r.is_file).map(|r| r.given.join("stacklint.toml")).find(|p| p.is_file()),
-    };
-    let Some(path) = path else { return (Config::default(), None) };
-    // --config may point outside the linted trees: the user named it, so read it directly.
-    let file = match ctx.read(&path) {
-        Ok(f) => f,
-        Err(_) => match std::fs::read(&path) {
-            Ok(bytes) => {
-                let canon = path.canonicalize().unwrap_or(path.clone());
-                ctx.map.add(&canon, path.display().to_string(), bytes)
-            }
+    let file = match &opts.config {
+        Some(path) => match read_named(ctx, path, "config") {
+            Ok(f) => f,
             Err(e) => {
-                errors.push(LoadError::file(path.display().to_string(), format!("cannot read config: {e}")));
+                errors.push(e);
                 return (Config::default(), None);
             }
         },
+        None => {
+            let found = ctx.roots.iter().filter(|r| !r.is_file).map(|r| r.given.join("stacklint.toml")).find(|p| {
+                // `symlink_metadata`: a link named stacklint.toml is looked at, not followed, here.
+                std::fs::symlink_metadata(p).is_ok()
+            });
+            let Some(path) = found else { return (Config::default(), None) };
+            match ctx.read(&path) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(e);
+                    return (Config::default(), None);
+                }
+            }
+        }
     };
     match config::parse(&file) {
         Ok(c) => (c, Some(file.display.clone())),
         Err(errs) => {
-            errors.extend(errs);
+            errors.extend(private_errors(&file, errs, "stacklint.toml"));
             (Config::default(), Some(file.display.clone()))
         }
     }
 }
 
+/// Reads a file the user named on the command line (`--config`, `--cdn-ranges`): from the tree
+/// when it is inside, else directly (regular files only, with the size cap) as a *private* file,
+/// whose text no report shows.
+fn read_named(ctx: &Ctx, path: &Path, what: &str) -> Result<std::sync::Arc<crate::source::SourceFile>, LoadError> {
+    if ctx.confine(path).is_ok() {
+        return ctx.read(path);
+    }
+    let shown = path.display().to_string();
+    let bytes = crate::fsread::read_regular(path, discover::MAX_FILE_BYTES)
+        .map_err(|e| LoadError::file(&shown, format!("cannot read {what} {shown}: {e}")))?;
+    let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    Ok(ctx.map.add_private(&canon, shown, bytes))
+}
+
+/// Errors in a private file (one outside the tree that the user named) keep their position but
+/// not their words, which may quote the file.
+fn private_errors(file: &crate::source::SourceFile, errs: Vec<LoadError>, what: &str) -> Vec<LoadError> {
+    if !file.private {
+        return errs;
+    }
+    errs.into_iter()
+        .map(|e| {
+            let at = e.span.map(|s| file.line_col(file.local(s.start))).map(|lc| format!(":{}:{}", lc.line, lc.column));
+            LoadError::file(
+                &file.display,
+                format!(
+                    "{}{}: not valid in a {what} (the file is outside the linted tree, so its text is not shown)",
+                    file.display,
+                    at.unwrap_or_default()
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Lints the trees under `paths`. `Err` only when a path cannot be opened at all.
 pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let mut t = crate::timing::Phases::start();
-    let (ctx, found) = discover::discover(paths)?;
+    let (mut ctx, found) = discover::discover(paths)?;
     t.done("discover");
-    let mut errors = Vec::new();
+    let mut errors = std::mem::take(&mut ctx.walk_errors);
+    let notes = std::mem::take(&mut ctx.notes);
     let (cfg, cfg_display) = load_config(&ctx, opts, &mut errors);
     ctx.admit();
     t.done("admit");
@@ -201,7 +248,8 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let mut findings = select(raw.into_iter().chain(unused).collect(), &cfg, &map, &ctx.roots);
     findings.sort_by_key(|f| (f.anchor(), f.code));
     t.done("suppress");
-    Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new() })
+    let roots = ctx.roots.clone();
+    Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new(), notes, roots })
 }
 
 /// Puts the declared edge's address ranges into the stack: `--cdn-ranges`, else stacklint.toml's
@@ -225,23 +273,20 @@ fn load_cdn_ranges(
     };
     let user = match &path {
         Some(p) => {
-            let file = match ctx.read(p) {
-                Ok(f) => Some(f),
-                Err(_) => match std::fs::read(p) {
-                    Ok(bytes) => {
-                        Some(ctx.map.add(&p.canonicalize().unwrap_or(p.clone()), p.display().to_string(), bytes))
-                    }
-                    Err(e) => {
-                        errors.push(LoadError::file(p.display().to_string(), format!("cannot read CDN ranges: {e}")));
-                        None
-                    }
-                },
-            };
-            file.map(|f| {
-                let (nets, errs) = crate::cdn::data::user_file(&f);
-                errors.extend(errs);
-                (f, nets)
-            })
+            // `--cdn-ranges` is the user's choice; stacklint.toml's `cdn_ranges` is the tree's,
+            // and must stay inside it.
+            let file = if opts.cdn_ranges.is_some() { read_named(ctx, p, "CDN ranges") } else { ctx.read(p) };
+            match file {
+                Ok(f) => {
+                    let (nets, errs) = crate::cdn::data::user_file(&f);
+                    errors.extend(private_errors(&f, errs, "CDN range file"));
+                    Some((f, nets))
+                }
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
         }
         None => None,
     };
@@ -284,15 +329,32 @@ fn suppressions(raw: Vec<Finding>, map: &SourceMap, files: &[FileInfo]) -> (Vec<
 }
 
 /// Applies a baseline (`--baseline FILE`, else stacklint.toml `baseline`): known findings move
-/// from `findings` to `baselined`. `Err` when the baseline cannot be read.
+/// from `findings` to `baselined`. `Err` when the baseline cannot be read; the findings are then
+/// left as they are, all reported. A baseline named in stacklint.toml must be inside the tree.
 pub fn apply_baseline(out: &mut Outcome, file: Option<&Path>) -> Result<(), String> {
     let path = match file {
         Some(f) => f.to_path_buf(),
-        None => match (&out.config.baseline, &out.config.dir) {
-            (Some(b), Some(dir)) => dir.join(&b.value),
-            (Some(b), None) => PathBuf::from(&b.value),
-            _ => return Ok(()),
-        },
+        None => {
+            let named = match (&out.config.baseline, &out.config.dir) {
+                (Some(b), Some(dir)) => dir.join(&b.value),
+                (Some(b), None) => PathBuf::from(&b.value),
+                _ => return Ok(()),
+            };
+            let canon: Vec<PathBuf> = out.roots.iter().map(|r| r.canonical.clone()).collect();
+            let abs: Vec<PathBuf> = out.roots.iter().map(|r| r.absolute().to_path_buf()).collect();
+            match crate::fsread::confine(&named, &canon, &abs) {
+                Ok(c) => c,
+                Err(crate::fsread::Refusal::Missing) => {
+                    return Err(format!("cannot read baseline {}: no such file in the linted tree", named.display()))
+                }
+                Err(crate::fsread::Refusal::Outside) => {
+                    return Err(format!(
+                    "baseline {} (stacklint.toml) is outside the linted tree; stacklint does not read files outside it",
+                    named.display()
+                ))
+                }
+            }
+        }
     };
     let baseline = crate::baseline::load(&path)?;
     let base = crate::baseline::base_of(&path);

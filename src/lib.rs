@@ -21,6 +21,7 @@ pub mod duration;
 pub mod edge;
 pub mod engine;
 pub mod envoy;
+pub mod fsread;
 pub mod graph;
 pub mod gunicorn;
 pub mod haproxy;

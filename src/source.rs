@@ -35,7 +35,7 @@ impl Span {
 pub struct FileId(pub u32);
 
 /// A loaded file: its text and where it sits in the global address space.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub id: FileId,
     /// Path on disk (as found by the walk; absolute when the root was absolute).
@@ -48,6 +48,9 @@ pub struct SourceFile {
     line_starts: Vec<u32>,
     /// True for built-in stand-ins (nginx stock files that the repo leaves out).
     pub builtin: bool,
+    /// A file outside the linted trees that the user named on the command line (`--config`,
+    /// `--cdn-ranges`): reports give positions in it, never its text.
+    pub private: bool,
 }
 
 /// 1-based line and column (columns count characters, as editors do).
@@ -65,7 +68,7 @@ impl SourceFile {
                 line_starts.push(i as u32 + 1);
             }
         }
-        SourceFile { id, path, display, text, base, line_starts, builtin }
+        SourceFile { id, path, display, text, base, line_starts, builtin, private: false }
     }
 
     /// A global span for a local byte range of this file.
@@ -165,6 +168,21 @@ impl SourceMapBuilder {
     /// Bytes that are not UTF-8 are replaced (U+FFFD), as nginx configs may hold Latin-1 text.
     pub fn add(&self, path: &Path, display: String, bytes: Vec<u8>) -> Arc<SourceFile> {
         self.add_inner(path, display, bytes, false)
+    }
+
+    /// Adds a file from outside the linted trees that the user named (see [`SourceFile::private`]).
+    pub fn add_private(&self, path: &Path, display: String, bytes: Vec<u8>) -> Arc<SourceFile> {
+        let f = self.add_inner(path, display, bytes, false);
+        if f.private {
+            return f;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let id = f.id.0 as usize;
+        let mut copy = (*inner.files[id]).clone();
+        copy.private = true;
+        let copy = Arc::new(copy);
+        inner.files[id] = copy.clone();
+        copy
     }
 
     /// Adds a built-in stand-in for a file the tree does not have.

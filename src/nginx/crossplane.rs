@@ -409,6 +409,8 @@ struct Run<'a> {
     config_dir: String,
     /// The canonical tree stacklint may read (the directory of FILE).
     root: Option<PathBuf>,
+    /// The same directory as given (absolute, links not resolved), for the lexical check.
+    given_root: Vec<PathBuf>,
     includes: Vec<(String, Vec<String>)>,
     included: HashMap<String, usize>,
     payload_errors: Vec<PayloadError>,
@@ -557,10 +559,14 @@ impl Run<'_> {
     }
 
     fn inside_uncached(&self, path: &Path) -> bool {
-        match (&self.root, path.canonicalize()) {
-            (Some(root), Ok(c)) => c.starts_with(root),
-            (_, Err(_)) => true, // does not exist: the read reports it
-            (None, _) => false,
+        // Lexically first, then through links; a missing file is inside only when its deepest
+        // existing ancestor is (so a refusal never tells whether an outside file exists).
+        match &self.root {
+            Some(root) => !matches!(
+                crate::fsread::confine(path, std::slice::from_ref(root), &self.given_root),
+                Err(crate::fsread::Refusal::Outside)
+            ),
+            None => false,
         }
     }
 
@@ -575,7 +581,18 @@ impl Run<'_> {
         if !self.inside(p) {
             return Err(self.outside_error(path));
         }
-        std::fs::File::open(p).map(drop).map_err(|e| io_error(&e, path))
+        match crate::fsread::read_head(p, 0) {
+            Some(_) => Ok(()),
+            None => match std::fs::metadata(p) {
+                Err(e) => Err(io_error(&e, path)),
+                Ok(m) if m.is_dir() => Ok(()), // crossplane's open() of a directory succeeds on Linux
+                Ok(m) => Err(format!(
+                    "{} is a {}, not a regular file; stacklint reads regular files only",
+                    py_repr(path),
+                    crate::fsread::kind_name(m.file_type())
+                )),
+            },
+        }
     }
 
     /// Reads one file of the payload, refusing files outside the tree.
@@ -587,16 +604,10 @@ impl Run<'_> {
         if p.is_dir() {
             return Err(format!("[Errno 21] Is a directory: {}", py_repr(path)));
         }
-        let meta = std::fs::metadata(p).map_err(|e| io_error(&e, path))?;
-        if meta.len() > crate::discover::MAX_FILE_BYTES {
-            return Err(format!(
-                "{} is {} bytes, larger than stacklint reads ({})",
-                py_repr(path),
-                meta.len(),
-                crate::discover::MAX_FILE_BYTES
-            ));
-        }
-        let bytes = std::fs::read(p).map_err(|e| io_error(&e, path))?;
+        let bytes = crate::fsread::read_regular(p, crate::discover::MAX_FILE_BYTES).map_err(|e| match e {
+            crate::fsread::ReadError::Io(e) => io_error(&e, path),
+            other => format!("{}: {other}", py_repr(path)),
+        })?;
         Ok(self.map.add(p, path.to_string(), bytes))
     }
 
@@ -857,6 +868,11 @@ pub fn parse(file: &Path, opts: &Options) -> Payload {
         opts,
         config_dir: py_dirname(&filename),
         root,
+        given_root: std::env::current_dir()
+            .ok()
+            .and_then(|cwd| crate::fsread::clean(&cwd.join(file)).parent().map(Path::to_path_buf))
+            .into_iter()
+            .collect(),
         includes: vec![(filename.clone(), Vec::new())],
         included: HashMap::from([(filename, 0)]),
         payload_errors: Vec::new(),

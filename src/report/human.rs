@@ -37,13 +37,19 @@ const MAX_SNIPPET_LINE: usize = 10_000;
 
 /// Whether a snippet of `span` (its lines and one line of context around them) can be drawn.
 fn fits(map: &SourceMap, span: Span) -> bool {
-    map.file_of(span.start).is_some_and(|f| f.longest_line_around(span, CONTEXT_LINES) <= MAX_SNIPPET_LINE)
+    map.file_of(span.start)
+        .is_some_and(|f| !f.private && f.longest_line_around(span, CONTEXT_LINES) <= MAX_SNIPPET_LINE)
 }
 
 /// `file:line:col: message (line too long to show)`, for a label with no snippet.
 fn as_text(map: &SourceMap, span: Span, msg: &str) -> String {
+    let why = if map.file_of(span.start).is_some_and(|f| f.private) {
+        "outside the linted tree: text not shown"
+    } else {
+        "line too long to show"
+    };
     match map.location(span) {
-        Some(l) => format!("{}:{}:{}: {msg} (line too long to show)", l.file, l.line, l.column),
+        Some(l) => format!("{}:{}:{}: {msg} ({why})", l.file, l.line, l.column),
         None => msg.to_string(),
     }
 }
