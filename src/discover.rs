@@ -242,7 +242,8 @@ fn skip_dir(name: &str) -> bool {
 
 /// Classifies a file by its name, then (for ambiguous names) by its content.
 pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
-    let name = path.file_name()?.to_str()?;
+    // A template is classified as the file it renders to (`nginx.conf.j2`, `default.conf.template`).
+    let name = crate::template::strip_suffix(path.file_name()?.to_str()?);
     let lower = name.to_ascii_lowercase();
     let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     if lower == "procfile" || lower.starts_with("procfile.") {

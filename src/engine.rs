@@ -217,6 +217,9 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
         }
     }
     let map = ctx.map.freeze();
+    // No finding, and no error, from a value a template leaves open.
+    let raw = drop_unknown(raw, &map);
+    errors.retain(|e| e.span.is_none_or(|s| !touches_unknown(&map, s)));
     // Files pulled in by includes are nginx files too, even when their names say nothing.
     let listed: HashSet<String> = files.iter().map(|x| x.path.clone()).collect();
     for f in map.files() {
@@ -293,6 +296,21 @@ fn load_cdn_ranges(
     let display = user.as_ref().map(|(f, _)| f.display.clone());
     stack.edge_ranges = crate::cdn::data::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
     display
+}
+
+/// Does `span` touch a template placeholder (an unknown value)?
+fn touches_unknown(map: &SourceMap, span: crate::source::Span) -> bool {
+    let Some(f) = map.file_of(span.start) else { return false };
+    if f.unknown.is_empty() {
+        return false;
+    }
+    let (s, e) = (span.start - f.base, span.end.max(span.start + 1) - f.base);
+    f.unknown.iter().any(|u| u.start < e && s < u.end)
+}
+
+/// Findings with a label on a template placeholder are about a value nobody knows yet: dropped.
+fn drop_unknown(raw: Vec<Finding>, map: &SourceMap) -> Vec<Finding> {
+    raw.into_iter().filter(|f| !f.labels.iter().any(|l| touches_unknown(map, l.span))).collect()
 }
 
 /// `[hosts] app = "10.0.0.5"`: targets that name `app` go to 10.0.0.5.

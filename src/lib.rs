@@ -33,6 +33,7 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod template;
 pub mod timing;
 pub mod uvicorn;
 pub mod yaml;

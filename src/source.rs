@@ -51,6 +51,11 @@ pub struct SourceFile {
     /// A file outside the linted trees that the user named on the command line (`--config`,
     /// `--cdn-ranges`): reports give positions in it, never its text.
     pub private: bool,
+    /// For a template (see [`crate::template`]): the text as written, shown in snippets; `text`
+    /// is then the masked text the parsers read (same length, same line breaks).
+    pub original: Option<Arc<str>>,
+    /// Local byte ranges of the template's unknown values (placeholders in `text`).
+    pub unknown: Vec<std::ops::Range<u32>>,
 }
 
 /// 1-based line and column (columns count characters, as editors do).
@@ -68,7 +73,18 @@ impl SourceFile {
                 line_starts.push(i as u32 + 1);
             }
         }
-        SourceFile { id, path, display, text, base, line_starts, builtin, private: false }
+        SourceFile {
+            id,
+            path,
+            display,
+            text,
+            base,
+            line_starts,
+            builtin,
+            private: false,
+            original: None,
+            unknown: Vec::new(),
+        }
     }
 
     /// A global span for a local byte range of this file.
@@ -199,11 +215,26 @@ impl SourceMapBuilder {
             Ok(s) => s.into(),
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned().into(),
         };
+        // Templates are read as the config they render to, with what they leave open unknown.
+        let masked = if builtin {
+            None
+        } else {
+            crate::template::syntax_for(path).and_then(|syn| crate::template::mask(&text, syn))
+        };
         let id = FileId(inner.files.len() as u32);
         let base = inner.next_base;
         // One byte of gap so that an empty span at the end of a file is still inside it.
         inner.next_base = base.saturating_add(text.len() as u32 + 1);
-        let file = Arc::new(SourceFile::new(id, path.to_path_buf(), display, text, base, builtin));
+        let file = match masked {
+            None => SourceFile::new(id, path.to_path_buf(), display, text, base, builtin),
+            Some(m) => {
+                let mut f = SourceFile::new(id, path.to_path_buf(), display, m.text.into(), base, builtin);
+                f.original = Some(text);
+                f.unknown = m.unknown;
+                f
+            }
+        };
+        let file = Arc::new(file);
         inner.files.push(file.clone());
         inner.by_path.insert(path.to_path_buf(), id);
         file
@@ -309,7 +340,9 @@ impl miette::SourceCode for SourceMap {
         let last = line_of(local_end) + context_lines_after + 1;
         let window_start = file.line_starts[first] as usize;
         let window_end = file.line_starts.get(last + 1).map_or(file.text.len(), |&e| e as usize);
-        let window = &file.text.as_bytes()[window_start..window_end];
+        // Snippets show a template as written (same length and line breaks as what was parsed).
+        let shown = file.original.as_deref().unwrap_or(&file.text);
+        let window = &shown.as_bytes()[window_start..window_end];
         let local = miette::SourceSpan::new((local_start - window_start).into(), span.len());
         let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         let data_offset = contents.span().offset() + window_start + file.base as usize;

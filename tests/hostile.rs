@@ -117,8 +117,11 @@ fn cdn_ranges_outside_the_tree_are_refused_in_every_format() {
     let s = setup();
     let rel = format!("../{}", "../".repeat(12)) + s.secret.strip_prefix("/").unwrap().to_str().unwrap();
     for target in [s.secret.display().to_string(), rel, "../outside/secret".into(), s.fifo.display().to_string()] {
-        std::fs::write(s.tree.join("stacklint.toml"), format!("[edge]\nprovider = \"cloudflare\"\ncdn_ranges = \"{target}\"\n"))
-            .unwrap();
+        std::fs::write(
+            s.tree.join("stacklint.toml"),
+            format!("[edge]\nprovider = \"cloudflare\"\ncdn_ranges = \"{target}\"\n"),
+        )
+        .unwrap();
         for r in assert_confined(&s.tree, &[]) {
             assert_eq!(r.code, Some(2), "{}", r.all());
             assert!(flat(&r.all()).contains("outside the linted tree"), "{}", r.all());
@@ -135,8 +138,11 @@ fn flat(s: &str) -> String {
 fn refusals_do_not_say_whether_an_outside_file_exists() {
     let s = setup();
     let say = |target: &str| {
-        std::fs::write(s.tree.join("stacklint.toml"), format!("[edge]\nprovider = \"cloudflare\"\ncdn_ranges = \"{target}\"\n"))
-            .unwrap();
+        std::fs::write(
+            s.tree.join("stacklint.toml"),
+            format!("[edge]\nprovider = \"cloudflare\"\ncdn_ranges = \"{target}\"\n"),
+        )
+        .unwrap();
         let mut c = bin();
         c.current_dir(&s.tree).args(["--format", "json", "."]);
         let r = run(c);
@@ -322,7 +328,8 @@ fn changed_only_refuses_files_outside_the_repository() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["errors"].to_string().contains("outside the repository"), "{v}");
     // The stack is the repository, not the directory above it.
-    let files: Vec<String> = v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().into()).collect();
+    let files: Vec<String> =
+        v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().into()).collect();
     assert!(files.iter().all(|f| !f.contains("outside")), "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("nginx.conf")), "{files:?}");
 }
