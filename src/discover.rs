@@ -514,7 +514,22 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         found.push(f);
     }
     t.done("classify");
-    let ctx = Ctx { walked, pending: Mutex::new(pending), ..ctx };
+    let mut ctx = Ctx { walked, pending: Mutex::new(pending), ..ctx };
+    // Say why a path given on the command line gave nothing to read.
+    for r in &ctx.roots {
+        let any = found.iter().any(|f| ctx.walked.get(&f.path).is_some_and(|c| c.starts_with(&r.canonical)));
+        if any {
+            continue;
+        }
+        ctx.notes.push(if r.is_file {
+            format!(
+                "{}: not a file stacklint reads (by its name and content it is none of: nginx, HAProxy, Envoy, PHP-FPM, php.ini, gunicorn, uvicorn, Node.js, compose, Dockerfile, systemd unit, Procfile, .env)",
+                r.given.display()
+            )
+        } else {
+            format!("{}: no file under it is one stacklint reads (README.md's \"What it reads\" lists them)", r.given.display())
+        });
+    }
     Ok((ctx, found))
 }
 

@@ -173,3 +173,18 @@ fn timings_go_to_stderr_only_when_asked() {
     assert_eq!(json_of(&out), json_of(&plain));
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("timing"));
 }
+
+#[test]
+fn a_path_with_nothing_to_read_is_said_on_stderr() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("notes.txt"), "hello\n").unwrap();
+    let out = bin().arg(t.path()).arg(t.path().join("notes.txt")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(err.contains("no file under it is one stacklint reads"), "{err}");
+    assert!(err.contains("notes.txt: not a file stacklint reads"), "{err}");
+    // A tree that has configs says nothing of the kind.
+    std::fs::write(t.path().join("nginx.conf"), "events {}\nhttp {}\n").unwrap();
+    let out = bin().arg(t.path()).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "{}", String::from_utf8_lossy(&out.stderr));
+}
