@@ -15,6 +15,7 @@ pub mod changed;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod deploy;
 pub mod diag;
 pub mod discover;
 pub mod duration;
