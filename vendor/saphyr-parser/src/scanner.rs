@@ -755,7 +755,9 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
-        if (self.mark.col as isize) < self.indent {
+        // stacklint: indentation is checked in block context only, as libyaml does (a flow
+        // collection's lines, its closing `]` or `}` included, may sit at any column).
+        if self.flow_level == 0 && (self.mark.col as isize) < self.indent {
             return Err(ScanError::new_str(self.mark, "invalid indentation"));
         }
 
@@ -893,7 +895,10 @@ impl<'input, T: Input> Scanner<'input, T> {
                 // whitespaces outside of indentation.
                 // If a flow-style construct is in an indented block, its contents must still be
                 // indented. Also, tabs are allowed anywhere in it if it has no content.
-                '\t' if self.is_within_block()
+                // stacklint: in block context only; libyaml takes tabs anywhere in a flow
+                // collection.
+                '\t' if self.flow_level == 0
+                    && self.is_within_block()
                     && self.leading_whitespace
                     && (self.mark.col as isize) < self.indent =>
                 {
@@ -978,7 +983,8 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
-        if need_whitespace {
+        // stacklint: the end of the input counts as white space (`?` as a file's last byte).
+        if need_whitespace && !self.input.next_is_z() {
             Err(ScanError::new_str(self.mark(), "expected whitespace"))
         } else {
             Ok(())
@@ -2047,12 +2053,8 @@ impl<'input, T: Input> Scanner<'input, T> {
                 ));
             }
 
-            if (self.mark.col as isize) < self.indent {
-                return Err(ScanError::new_str(
-                    start_mark,
-                    "invalid indentation in quoted scalar",
-                ));
-            }
+            // stacklint: no indentation check on a quoted scalar's continuation lines, as in
+            // libyaml (their leading white space is folded away).
 
             leading_blanks = false;
             self.consume_flow_scalar_non_whitespace_chars(
@@ -2073,12 +2075,8 @@ impl<'input, T: Input> Scanner<'input, T> {
                 if self.input.next_is_blank() {
                     // Consume a space or a tab character.
                     if leading_blanks {
-                        if self.input.peek() == '\t' && (self.mark.col as isize) < self.indent {
-                            return Err(ScanError::new_str(
-                                self.mark,
-                                "tab cannot be used as indentation",
-                            ));
-                        }
+                        // stacklint: a tab may lead a quoted scalar's continuation line, as
+                        // in libyaml.
                         self.skip_blank();
                     } else {
                         whitespaces.push(self.input.peek());
@@ -2296,12 +2294,7 @@ impl<'input, T: Input> Scanner<'input, T> {
         let indent = self.indent + 1;
         let start_mark = self.mark;
 
-        if self.flow_level > 0 && (start_mark.col as isize) < indent {
-            return Err(ScanError::new_str(
-                start_mark,
-                "invalid indentation in flow construct",
-            ));
-        }
+        // stacklint: a plain scalar in a flow collection may start at any column, as in libyaml.
 
         let mut string = String::with_capacity(32);
         self.buf_whitespaces.clear();
@@ -2400,7 +2393,11 @@ impl<'input, T: Input> Scanner<'input, T> {
                     if !self.leading_whitespace {
                         self.buf_whitespaces.push(self.input.peek());
                         self.skip_blank();
-                    } else if (self.mark.col as isize) < indent && self.input.peek() == '\t' {
+                    } else if self.flow_level == 0
+                        && (self.mark.col as isize) < indent
+                        && self.input.peek() == '\t'
+                    {
+                        // stacklint: in block context only, as in libyaml.
                         // Tabs in an indentation columns are allowed if and only if the line is
                         // empty. Skip to the end of the line.
                         self.skip_ws_to_eol(SkipTabs::Yes)?;
@@ -2549,7 +2546,10 @@ impl<'input, T: Input> Scanner<'input, T> {
         self.skip_non_blank();
         if self.input.look_ch() == '\t'
             && !self.skip_ws_to_eol(SkipTabs::Yes)?.has_valid_yaml_ws()
-            && (self.input.peek() == '-' || self.input.next_is_alpha())
+            // stacklint: only a block entry (`key:\t- a`) is refused, as in libyaml;
+            // `key:\tvalue` is a plain scalar after white space.
+            && self.input.peek() == '-'
+            && is_blank_or_breakz(self.input.peek_nth(1))
         {
             return Err(ScanError::new_str(
                 self.mark,

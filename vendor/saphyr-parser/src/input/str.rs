@@ -221,13 +221,9 @@ impl Input for StrInput<'_> {
         // number of whitespace ignored.
         let mut chars_consumed = self.buffer.len() - new_str.len();
 
+        // stacklint: a `#` here starts a comment even right after a token (`"a"# c`), as in
+        // libyaml.
         if !new_str.is_empty() && new_str.as_bytes()[0] == b'#' {
-            if !encountered_tab && !has_yaml_ws {
-                return (
-                    chars_consumed,
-                    Err("comments must be separated from other tokens by whitespace"),
-                );
-            }
 
             // Skip remaining non-break characters.
             while let Some((c, sub_str)) = split_first_char(new_str) {
