@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the external tools the differential tests compare stacklint with: Debian's nginx,
-# haproxy and php-fpm, and crossplane from PyPI; and for the live tier (tests/live_proofs.rs) a
-# virtualenv with gunicorn and uvicorn from PyPI, at $STACKLINT_LIVE_VENV (default
-# ~/.cache/stacklint-live-venv). Idempotent: installs only what is missing.
+# haproxy and php-fpm, and crossplane and PyYAML (with libyaml) from PyPI; and for the live tier
+# (tests/live_proofs.rs) a virtualenv with gunicorn and uvicorn from PyPI, at $STACKLINT_LIVE_VENV
+# (default ~/.cache/stacklint-live-venv). Idempotent: installs only what is missing.
 # Under CI=true a tool that cannot be installed is an error; elsewhere it is a warning and the
 # tests that need it say loudly that they were skipped.
 set -uo pipefail
@@ -31,6 +31,13 @@ fi
 if ! python3 -c 'import crossplane; assert crossplane.__version__ == "0.5.8"' 2>/dev/null; then
   echo "install-test-deps: pip install crossplane"
   python3 -m pip install -q crossplane==0.5.8 || { echo "install-test-deps: could not install crossplane" >&2; fail=1; }
+fi
+
+# The YAML differential test compares stacklint's reader with PyYAML's libyaml (tests/yaml_differential.rs).
+if ! python3 -c 'import yaml; assert yaml.__version__ == "6.0.3" and yaml.__with_libyaml__' 2>/dev/null; then
+  echo "install-test-deps: pip install pyyaml==6.0.3"
+  python3 -m pip install -q pyyaml==6.0.3 || { echo "install-test-deps: could not install pyyaml" >&2; fail=1; }
+  python3 -c 'import yaml; assert yaml.__with_libyaml__' 2>/dev/null || { echo "install-test-deps: pyyaml has no libyaml (CSafeLoader)" >&2; fail=1; }
 fi
 
 # CI integration tests: pre-commit runs the hook in a scratch repo (tests/precommit.rs);

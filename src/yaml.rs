@@ -1,5 +1,11 @@
 //! Loading YAML (and JSON, which is YAML) with saphyr, for Envoy configs and docker-compose files.
 //!
+//! saphyr's scanner is patched (vendor/saphyr-parser/STACKLINT.md) to accept what libyaml, and so
+//! docker compose, accepts where YAML 1.2 is stricter: a flow collection's lines (`]` included)
+//! at any column, quoted scalars continued left of the key, `key:<TAB>value`. It still refuses
+//! duplicate keys, as docker compose does. tests/yaml_differential.rs compares [`load`] with
+//! PyYAML on every YAML file of the fixtures and the corpus.
+//!
 //! saphyr's loader recurses once per nesting level with no limit of its own, so a hostile file
 //! (`- - - - ...` a hundred thousand times, a few hundred kilobytes) would exhaust the stack and
 //! abort the process. [`load`] first bounds the nesting with a linear scan and refuses a file that
@@ -139,6 +145,46 @@ mod tests {
             assert!(e.message.contains("nesting deeper than 256"), "{what}: {}", e.message);
             assert!(e.offset > 0 && e.offset < 20_000, "{what}: offset {}", e.offset);
         }
+    }
+
+    fn get<'a, 'b>(node: &'a MarkedYaml<'b>, key: &str) -> &'a MarkedYaml<'b> {
+        match &node.data {
+            saphyr::YamlData::Mapping(m) => m
+                .iter()
+                .find(|(k, _)| matches!(&k.data, saphyr::YamlData::Value(saphyr::Scalar::String(s)) if s == key))
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("no key {key}")),
+            _ => panic!("not a mapping at {key}"),
+        }
+    }
+
+    /// The node's text: its span's characters turned into bytes of `text`.
+    fn slice<'t>(text: &'t str, node: &MarkedYaml) -> &'t str {
+        let o = CharOffsets::new(text);
+        &text[o.byte(node.span.start.index())..o.byte(node.span.end.index())]
+    }
+
+    #[test]
+    fn flow_collections_may_close_at_the_key_column_with_exact_positions() {
+        // docker compose (go-yaml) and PyYAML read this; saphyr 0.3.4 said "invalid indentation"
+        // at the first `]` (vendor/saphyr-parser/STACKLINT.md).
+        let text = "\u{feff}services:\n  wéb:\n    command: [\n      \"gunicorn\", \"app:app\"\n    ]\n    ports: [\"80:80\"\n  ]\n    environment: {\n  A: \"x\n y\",\n\tB: 2 }\n";
+        let docs = load(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let web = get(get(&docs[0], "services"), "wéb");
+        let command = get(web, "command");
+        let saphyr::YamlData::Sequence(items) = &command.data else { panic!("{command:?}") };
+        assert_eq!(items.iter().map(|n| slice(text, n)).collect::<Vec<_>>(), ["\"gunicorn\"", "\"app:app\""]);
+        assert!(slice(text, command).starts_with("[\n      \"gunicorn\""), "{:?}", slice(text, command));
+        let o = CharOffsets::new(text);
+        let at = text.find("\"gunicorn\"").unwrap();
+        assert_eq!(o.byte(items[0].span.start.index()), at);
+        assert_eq!((items[0].span.start.line(), items[0].span.start.col()), (4, 6));
+        let ports = get(web, "ports");
+        let saphyr::YamlData::Sequence(ports) = &ports.data else { panic!() };
+        assert_eq!(slice(text, &ports[0]), "\"80:80\"");
+        let env = get(web, "environment");
+        assert_eq!(slice(text, get(env, "A")), "\"x\n y\"");
+        assert_eq!(slice(text, get(env, "B")), "2");
     }
 
     #[test]
