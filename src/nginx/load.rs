@@ -32,6 +32,7 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         on_stack: Vec::new(),
         done: HashSet::new(),
         included: HashSet::new(),
+        cycles: HashMap::new(),
         resolved: HashMap::new(),
         hits: Default::default(),
     };
@@ -93,6 +94,12 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         l.visit(i, &Prefix { dir: prefix, fragment: true }, 0);
     }
     mains.extend(fragments.into_iter().filter(|i| !l.included.contains(i)));
+    for &(e, more) in l.cycles.values() {
+        if more > 0 {
+            let (s, verb) = if more == 1 { ("", "closes") } else { ("s", "close") };
+            l.errors[e].message.push_str(&format!(" ({more} more include{s} in this file {verb} a cycle too)"));
+        }
+    }
     l.tree.mains = mains;
     bound_expansion(&mut l.tree, &mut l.errors);
     (l.tree, l.errors)
@@ -317,6 +324,9 @@ struct Loader<'c> {
     done: HashSet<usize>,
     /// Files reached through some `include`.
     included: HashSet<usize>,
+    /// Files with an include that closes a cycle: the index of the error reported for the first
+    /// one, and how many more the file holds.
+    cycles: HashMap<usize, (usize, usize)>,
     /// Include look-ups already done: (pattern, prefix dir, fragment) -> (matched paths, if any;
     /// the candidates tried). Thousands of servers often include the same snippet: each distinct
     /// pattern touches the file system once.
@@ -354,6 +364,13 @@ impl Loader<'_> {
             let mut kept = Vec::new();
             for t in targets {
                 if t == file || self.on_stack.contains(&t) {
+                    // One error per file, with the count of the others: a glob that matches its
+                    // own directory closes a cycle for every file it matches, from every file.
+                    if let Some((_, more)) = self.cycles.get_mut(&file) {
+                        *more += 1;
+                        continue;
+                    }
+                    self.cycles.insert(file, (self.errors.len(), 0));
                     let chain = self.chain_to(t, file);
                     self.errors.push(
                         LoadError::at(
