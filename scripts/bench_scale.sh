@@ -79,7 +79,7 @@ for shape in "${shapes[@]}"; do
     findings)
       for n in $FINDINGS; do
         d="$WORK/findings-$n"; [ -d "$d" ] || python3 benches/gen_hostile.py findings "$n" "$d"
-        measure "SL101 findings, --format json" "$n" -- "$BIN" --format json "$d"
+        measure "findings (SL101, SL401, SL301), --format json" "$n" -- "$BIN" --format json "$d"
       done ;;
     *) echo "unknown shape $shape (vhosts graph chain glob findings)" >&2; exit 2 ;;
   esac

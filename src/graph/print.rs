@@ -27,6 +27,11 @@ fn at(map: &SourceMap, span: crate::source::Span) -> String {
 pub fn render(stack: &Stack, map: &SourceMap) -> String {
     let mut out = String::new();
     let order = [Role::Edge, Role::Proxy, Role::App];
+    // Each server's routes, in order (one pass, not one per server).
+    let mut routes_of: Vec<Vec<usize>> = vec![Vec::new(); stack.servers.len()];
+    for (i, r) in stack.routes.iter().enumerate() {
+        routes_of[r.server].push(i);
+    }
     // Outermost first: within a role, servers nothing in the tree sends to come before the ones
     // another layer reaches.
     let mut reached: std::collections::HashSet<usize> = stack.edges().iter().map(|e| e.listener.server).collect();
@@ -67,7 +72,7 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
             for n in &s.notes {
                 let _ = writeln!(out, "  {n}");
             }
-            for r in stack.routes.iter().filter(|r| r.server == sid) {
+            for r in routes_of[sid].iter().map(|&r| &stack.routes[r]) {
                 let h = &r.hop;
                 let _ =
                     writeln!(out, "  {} -> {} {}  [{}]", r.name, h.protocol.as_str(), h.target_text, at(map, h.span));
