@@ -502,7 +502,8 @@ impl Stack {
         reached
     }
 
-    /// How many servers a candidate set may land on (the caller's own excluded).
+    /// How many servers a candidate set may land on (the caller's own excluded), counted per
+    /// bind: a server bound to two of them counts twice.
     pub fn candidate_count(&self, c: &Candidates) -> usize {
         c.binds
             .iter()
