@@ -119,20 +119,11 @@ pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
     };
 
     // Entry listeners: TCP listeners of servers that nothing in the tree sends to.
-    let reached: std::collections::HashSet<usize> = stack
-        .groups
-        .iter()
-        .flat_map(|g| g.targets.iter())
-        .chain(stack.routes.iter().filter_map(|r| match &r.hop.target {
-            HopTarget::Direct(t) => Some(t),
-            _ => None,
-        }))
-        .flat_map(|t| t.reaches.iter().copied())
-        .collect();
+    let reached = stack.reached_listeners();
     let mut entries: Vec<usize> = Vec::new();
     for (i, l) in stack.listeners.iter().enumerate() {
         let wanted = if cfg.targets.is_empty() {
-            !reached.contains(&i) && matches!(l.endpoint, Endpoint::Tcp { .. })
+            !reached[i] && matches!(l.endpoint, Endpoint::Tcp { .. })
         } else {
             let comp = stack.servers[l.server].component.as_str();
             cfg.targets.iter().any(|t| t.value == comp || t.value == l.endpoint.to_string())

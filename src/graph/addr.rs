@@ -127,7 +127,8 @@ pub fn same_host(target: &Endpoint, bound: &Endpoint, aliases: &[String]) -> boo
     }
 }
 
-fn normalize_path(p: &str) -> String {
+/// A socket path with `.`, `..` and repeated `/` resolved (how [`reaches`] compares sockets).
+pub fn normalize_path(p: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for part in p.split('/') {
         match part {

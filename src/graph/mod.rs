@@ -16,6 +16,7 @@ pub mod print;
 use crate::duration::{Origin, Timeout};
 use crate::source::Span;
 pub use addr::{Endpoint, Host};
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,6 +67,7 @@ pub type ServerId = usize;
 pub type ListenerId = usize;
 pub type RouteId = usize;
 pub type GroupId = usize;
+pub type BindId = usize;
 
 /// How long a server keeps an idle client connection open for the next request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -231,16 +233,52 @@ pub struct Group {
 pub struct Target {
     pub endpoint: Endpoint,
     pub span: Span,
-    /// Filled by [`StackBuilder::link`]: the listeners this target reaches.
+    /// Filled by [`StackBuilder::link`]: the listeners this target reaches, when one server in
+    /// the tree (besides the caller) can own its address.
     pub reaches: Vec<ListenerId>,
+    /// Filled by [`StackBuilder::link`] instead of `reaches` when several servers can own the
+    /// address (a port bound to every address by several servers, several vhosts on one
+    /// socket): the shared listener sets it may land on. Rules draw no edge from it.
+    pub candidates: Option<Candidates>,
     /// Marked `backup`/`down` and so on: kept, but noted.
     pub flags: Vec<String>,
 }
 
 impl Target {
     pub fn new(endpoint: Endpoint, span: Span) -> Target {
-        Target { endpoint, span, reaches: Vec::new(), flags: Vec::new() }
+        Target { endpoint, span, reaches: Vec::new(), candidates: None, flags: Vec::new() }
     }
+
+    /// Nothing in the tree listens where this target sends: no listener, and no candidate set.
+    pub fn reaches_nothing(&self) -> bool {
+        self.reaches.is_empty() && self.candidates.is_none()
+    }
+}
+
+/// Listeners that accept on one address: the same endpoint (socket paths normalised), on servers
+/// with the same host aliases. One entry however many servers bind it (8,000 vhosts on `*:80`
+/// are one `Bind`), so a target is matched to a handful of binds, never to every listener.
+#[derive(Clone, Debug)]
+pub struct Bind {
+    /// The endpoint of its first listener.
+    pub endpoint: Endpoint,
+    /// The host aliases of its servers (sorted).
+    pub aliases: Vec<String>,
+    /// In listener order.
+    pub listeners: Vec<ListenerId>,
+    /// The distinct servers of `listeners`, sorted.
+    pub servers: Vec<ServerId>,
+}
+
+/// Where a target may land when the tree does not say which of several servers owns its address
+/// (`10.0.0.5:80` and twenty servers with `listen 80`): the binds it matches, shared with every
+/// other target that matches them, and the caller's own server, which it never reaches.
+///
+/// A deployment model (which host each address lives on) would turn these into edges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidates {
+    pub binds: Vec<BindId>,
+    pub except: Option<ServerId>,
 }
 
 /// What kind of problem a single component has on its own.
@@ -367,6 +405,8 @@ pub struct Stack {
     /// How long servers wait for a client's request headers (Node `headersTimeout`), for the
     /// servers that have such a limit.
     pub headers_timeouts: Vec<(ServerId, Timeout)>,
+    /// Listeners grouped by the address they accept on (filled by [`StackBuilder::link`]).
+    pub binds: Vec<Bind>,
 }
 
 /// A hop resolved to the servers it reaches: what cross-layer rules iterate over.
@@ -413,6 +453,65 @@ impl Stack {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Every target in the graph: the groups' and the routes' direct ones.
+    pub fn all_targets(&self) -> impl Iterator<Item = &Target> {
+        self.groups.iter().flat_map(|g| g.targets.iter()).chain(self.routes.iter().filter_map(
+            |r| match &r.hop.target {
+                HopTarget::Direct(t) => Some(t),
+                _ => None,
+            },
+        ))
+    }
+
+    /// The listeners some target reaches or may land on (as one of several candidates), by
+    /// listener id. Linear: a candidate set is marked once, not once per target.
+    pub fn reached_listeners(&self) -> Vec<bool> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Marked {
+            No,
+            AllBut(ServerId),
+            All,
+        }
+        let mut reached = vec![false; self.listeners.len()];
+        let mut binds = vec![Marked::No; self.binds.len()];
+        for t in self.all_targets() {
+            for &l in &t.reaches {
+                reached[l] = true;
+            }
+            if let Some(c) = &t.candidates {
+                for &b in &c.binds {
+                    binds[b] = match (binds[b], c.except) {
+                        (Marked::No, Some(s)) => Marked::AllBut(s),
+                        (Marked::AllBut(x), Some(s)) if x == s => Marked::AllBut(s),
+                        _ => Marked::All,
+                    };
+                }
+            }
+        }
+        for (b, m) in self.binds.iter().zip(binds) {
+            for &l in &b.listeners {
+                match m {
+                    Marked::No => {}
+                    Marked::AllBut(s) if self.listeners[l].server == s => {}
+                    _ => reached[l] = true,
+                }
+            }
+        }
+        reached
+    }
+
+    /// How many servers a candidate set may land on (the caller's own excluded), counted per
+    /// bind: a server bound to two of them counts twice.
+    pub fn candidate_count(&self, c: &Candidates) -> usize {
+        c.binds
+            .iter()
+            .map(|&b| {
+                let servers = &self.binds[b].servers;
+                servers.len() - usize::from(c.except.is_some_and(|s| servers.binary_search(&s).is_ok()))
+            })
+            .sum()
     }
 
     /// Every (route, target, listener, callee) quadruple that the graph links.
@@ -496,39 +595,17 @@ impl StackBuilder {
 
     /// Joins every target to the listeners it reaches. A target never reaches its own server.
     pub fn link(mut self) -> Stack {
-        let Stack { servers, listeners, routes, groups, .. } = &mut self.stack;
-        // Index listeners by port and by socket file name, so linking stays linear in the size
-        // of the config rather than targets x listeners.
-        let mut by_port: std::collections::HashMap<u16, Vec<ListenerId>> = std::collections::HashMap::new();
-        let mut unix: Vec<ListenerId> = Vec::new();
-        for (i, l) in listeners.iter().enumerate() {
-            match &l.endpoint {
-                Endpoint::Tcp { port, .. } => by_port.entry(*port).or_default().push(i),
-                Endpoint::Unix(_) => unix.push(i),
-                Endpoint::Fd(_) => {}
-            }
-        }
-        let find = |ep: &Endpoint, from: Option<ServerId>| -> Vec<ListenerId> {
-            let candidates: &[ListenerId] = match ep {
-                Endpoint::Tcp { port, .. } => by_port.get(port).map(Vec::as_slice).unwrap_or(&[]),
-                Endpoint::Unix(_) => &unix,
-                Endpoint::Fd(_) => &[],
-            };
-            candidates
-                .iter()
-                .copied()
-                .filter(|&i| Some(listeners[i].server) != from)
-                .filter(|&i| addr::reaches(ep, &listeners[i].endpoint, &servers[listeners[i].server].aliases))
-                .collect()
-        };
+        let Stack { servers, listeners, routes, groups, binds, .. } = &mut self.stack;
+        *binds = bind_listeners(servers, listeners);
+        let index = BindIndex::new(binds);
         for g in groups.iter_mut() {
             for t in &mut g.targets {
-                t.reaches = find(&t.endpoint, None);
+                (t.reaches, t.candidates) = index.join(binds, listeners, &t.endpoint, None);
             }
         }
         for r in routes.iter_mut() {
             if let HopTarget::Direct(t) = &mut r.hop.target {
-                t.reaches = find(&t.endpoint, Some(r.server));
+                (t.reaches, t.candidates) = index.join(binds, listeners, &t.endpoint, Some(r.server));
             }
         }
         // As the callee of an outer layer (a CDN, HAProxy in front of nginx), a proxy works on a
@@ -550,5 +627,120 @@ impl StackBuilder {
             }
         }
         self.stack
+    }
+}
+
+/// Groups listeners into [`Bind`]s: same endpoint (socket paths normalised), same host aliases.
+fn bind_listeners(servers: &[Server], listeners: &[Listener]) -> Vec<Bind> {
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut by_key: HashMap<(Endpoint, Vec<String>), BindId> = HashMap::new();
+    for (i, l) in listeners.iter().enumerate() {
+        let endpoint = match &l.endpoint {
+            Endpoint::Unix(p) => Endpoint::Unix(addr::normalize_path(p)),
+            Endpoint::Tcp { .. } => l.endpoint.clone(),
+            Endpoint::Fd(_) => continue,
+        };
+        let mut aliases = servers[l.server].aliases.clone();
+        aliases.sort();
+        let b = *by_key.entry((endpoint, aliases.clone())).or_insert_with(|| {
+            binds.push(Bind { endpoint: l.endpoint.clone(), aliases, listeners: Vec::new(), servers: Vec::new() });
+            binds.len() - 1
+        });
+        binds[b].listeners.push(i);
+        binds[b].servers.push(l.server);
+    }
+    for b in &mut binds {
+        b.servers.sort_unstable();
+        b.servers.dedup();
+    }
+    binds
+}
+
+/// Where to look for the binds a target may reach: by port and bound host, by port and host
+/// alias, by socket path. Every bind [`addr::reaches`] accepts is in one of the lists a target
+/// looks up, so linking costs a few hash look-ups per target, whatever the number of listeners.
+struct BindIndex {
+    by_host: HashMap<(u16, Host), Vec<BindId>>,
+    by_alias: HashMap<(u16, String), Vec<BindId>>,
+    by_path: HashMap<String, Vec<BindId>>,
+}
+
+impl BindIndex {
+    fn new(binds: &[Bind]) -> BindIndex {
+        let mut me = BindIndex { by_host: HashMap::new(), by_alias: HashMap::new(), by_path: HashMap::new() };
+        for (i, b) in binds.iter().enumerate() {
+            match &b.endpoint {
+                Endpoint::Tcp { host, port } => {
+                    me.by_host.entry((*port, host.clone())).or_default().push(i);
+                    for a in &b.aliases {
+                        me.by_alias.entry((*port, a.to_ascii_lowercase())).or_default().push(i);
+                    }
+                }
+                Endpoint::Unix(p) => me.by_path.entry(addr::normalize_path(p)).or_default().push(i),
+                Endpoint::Fd(_) => {}
+            }
+        }
+        me
+    }
+
+    /// The binds `ep` reaches (sorted, distinct).
+    fn lookup(&self, binds: &[Bind], ep: &Endpoint) -> Vec<BindId> {
+        let mut found: Vec<BindId> = Vec::new();
+        match ep {
+            Endpoint::Tcp { host, port } => {
+                let mut lists = vec![self.by_host.get(&(*port, Host::Any))];
+                if *host != Host::Any {
+                    lists.push(self.by_host.get(&(*port, host.clone())));
+                }
+                if let Host::Name(n) = host {
+                    lists.push(self.by_alias.get(&(*port, n.to_ascii_lowercase())));
+                }
+                found.extend(lists.into_iter().flatten().flatten().copied());
+            }
+            Endpoint::Unix(p) => found.extend(self.by_path.get(&addr::normalize_path(p)).into_iter().flatten()),
+            Endpoint::Fd(_) => {}
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.retain(|&b| addr::reaches(ep, &binds[b].endpoint, &binds[b].aliases));
+        found
+    }
+
+    /// What a target at `ep` reaches, never the caller's own server (`except`): the listeners,
+    /// when they all belong to one server; else the binds, as candidates.
+    fn join(
+        &self,
+        binds: &[Bind],
+        listeners: &[Listener],
+        ep: &Endpoint,
+        except: Option<ServerId>,
+    ) -> (Vec<ListenerId>, Option<Candidates>) {
+        let found = self.lookup(binds, ep);
+        // The first two servers other than the caller (each bind holds the caller at most once).
+        let mut owners: Vec<ServerId> = Vec::with_capacity(2);
+        'scan: for &b in &found {
+            for &s in &binds[b].servers {
+                if Some(s) != except && !owners.contains(&s) {
+                    owners.push(s);
+                    if owners.len() > 1 {
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        match owners.len() {
+            0 => (Vec::new(), None),
+            1 => {
+                let mut reaches: Vec<ListenerId> = found
+                    .iter()
+                    .flat_map(|&b| binds[b].listeners.iter().copied())
+                    .filter(|&l| Some(listeners[l].server) != except)
+                    .collect();
+                reaches.sort_unstable();
+                reaches.dedup();
+                (reaches, None)
+            }
+            _ => (Vec::new(), Some(Candidates { binds: found, except })),
+        }
     }
 }

@@ -27,9 +27,28 @@ fn at(map: &SourceMap, span: crate::source::Span) -> String {
 pub fn render(stack: &Stack, map: &SourceMap) -> String {
     let mut out = String::new();
     let order = [Role::Edge, Role::Proxy, Role::App];
+    // Each server's routes, in order (one pass, not one per server).
+    let mut routes_of: Vec<Vec<usize>> = vec![Vec::new(); stack.servers.len()];
+    for (i, r) in stack.routes.iter().enumerate() {
+        routes_of[r.server].push(i);
+    }
     // Outermost first: within a role, servers nothing in the tree sends to come before the ones
     // another layer reaches.
-    let reached: std::collections::HashSet<usize> = stack.edges().iter().map(|e| e.listener.server).collect();
+    let mut reached: std::collections::HashSet<usize> = stack.edges().iter().map(|e| e.listener.server).collect();
+    // Shared listener sets some route may land on: printed once, after the servers.
+    let mut shared: Vec<bool> = vec![false; stack.binds.len()];
+    for r in &stack.routes {
+        for tg in stack.targets_of(r).1 {
+            if let Some(c) = &tg.candidates {
+                for &b in &c.binds {
+                    shared[b] = true;
+                }
+            }
+        }
+    }
+    for (b, _) in stack.binds.iter().zip(&shared).filter(|(_, s)| **s) {
+        reached.extend(b.servers.iter().copied());
+    }
     for role in order {
         let mut ids: Vec<usize> = (0..stack.servers.len()).filter(|&i| stack.servers[i].role == role).collect();
         ids.sort_by_key(|i| reached.contains(i));
@@ -53,7 +72,7 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
             for n in &s.notes {
                 let _ = writeln!(out, "  {n}");
             }
-            for r in stack.routes.iter().filter(|r| r.server == sid) {
+            for r in routes_of[sid].iter().map(|&r| &stack.routes[r]) {
                 let h = &r.hop;
                 let _ =
                     writeln!(out, "  {} -> {} {}  [{}]", r.name, h.protocol.as_str(), h.target_text, at(map, h.span));
@@ -86,10 +105,29 @@ pub fn render(stack: &Stack, map: &SourceMap) -> String {
             out.push('\n');
         }
     }
+    if shared.iter().any(|s| *s) {
+        let _ = writeln!(
+            out,
+            "shared listeners (several servers accept here; which one owns a target's address is not in the tree)"
+        );
+        for (i, b) in stack.binds.iter().enumerate().filter(|(i, _)| shared[*i]) {
+            let _ = writeln!(out, "  [{}] {}: {} servers", bind_name(i), b.endpoint, b.servers.len());
+            for &s in &b.servers {
+                let s = &stack.servers[s];
+                let _ = writeln!(out, "    {} {}  [{}]", s.component.as_str(), s.name, at(map, s.span));
+            }
+        }
+        out.push('\n');
+    }
     if out.is_empty() {
         out.push_str("(no servers found)\n");
     }
     out
+}
+
+/// How the graph names a shared listener set.
+fn bind_name(b: usize) -> String {
+    format!("shared #{}", b + 1)
 }
 
 fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
@@ -109,7 +147,17 @@ fn pool_line(out: &mut String, stack: &Stack, r: &super::Route) {
 }
 
 fn target_line(out: &mut String, stack: &Stack, tg: &Target, indent: &str) {
-    if tg.reaches.is_empty() {
+    if let Some(c) = &tg.candidates {
+        let sets: Vec<String> =
+            c.binds.iter().map(|&b| format!("{} [{}]", stack.binds[b].endpoint, bind_name(b))).collect();
+        let _ = writeln!(
+            out,
+            "{indent}{} -> one of {} servers on {} (see shared listeners)",
+            tg.endpoint,
+            stack.candidate_count(c),
+            sets.join(" or ")
+        );
+    } else if tg.reaches.is_empty() {
         let _ = writeln!(out, "{indent}{} -> (nothing in the tree listens here)", tg.endpoint);
     }
     for &l in &tg.reaches {

@@ -32,6 +32,7 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         on_stack: Vec::new(),
         done: HashSet::new(),
         included: HashSet::new(),
+        cycles: HashMap::new(),
         resolved: HashMap::new(),
         hits: Default::default(),
     };
@@ -93,8 +94,207 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
         l.visit(i, &Prefix { dir: prefix, fragment: true }, 0);
     }
     mains.extend(fragments.into_iter().filter(|i| !l.included.contains(i)));
+    for &(e, more) in l.cycles.values() {
+        if more > 0 {
+            let (s, verb) = if more == 1 { ("", "closes") } else { ("s", "close") };
+            l.errors[e].message.push_str(&format!(" ({more} more include{s} in this file {verb} a cycle too)"));
+        }
+    }
     l.tree.mains = mains;
+    bound_expansion(&mut l.tree, &mut l.errors);
     (l.tree, l.errors)
+}
+
+/// Directive instances the model may walk once includes are expanded, whatever the input: at
+/// least this many...
+const MIN_EXPANSION: u64 = 1_000_000;
+/// ...or this many times the directives read. A snippet included by every location stays well
+/// inside it; a file that includes the next one twice, 28 levels deep, does not (2^27).
+const EXPANSION_FACTOR: u64 = 10;
+
+/// Expanded sizes saturate here (2^62: no tree gets near it without multiplying).
+const SIZE_CAP: u64 = 1 << 62;
+
+/// Keeps the expanded tree linear in the input. Files that include the same files several times
+/// at every level multiply (28 files each including the next twice are 2^27 directives once
+/// expanded; nginx would expand them all). Each file's expanded size is computed once over the
+/// include graph; the main files' includes are followed while their total fits the budget, and
+/// the first include past it is cut and reported with the chain that multiplies.
+fn bound_expansion(tree: &mut Tree, errors: &mut Vec<LoadError>) {
+    // Per file: its directives (nested blocks included) other than followed includes, and the
+    // files its includes pull in, once per inclusion.
+    let mut own: Vec<u64> = Vec::with_capacity(tree.files.len());
+    let mut edges: Vec<Vec<usize>> = Vec::with_capacity(tree.files.len());
+    for f in &tree.files {
+        let (mut n, mut e) = (0u64, Vec::new());
+        walk(&f.directives, &mut |d| {
+            if is_followed(d) {
+                e.extend_from_slice(&d.includes);
+            } else {
+                n += 1;
+            }
+        });
+        own.push(n);
+        edges.push(e);
+    }
+    let input: u64 = own.iter().sum::<u64>() + edges.iter().map(|e| e.len() as u64).sum::<u64>();
+    let budget = MIN_EXPANSION.max(EXPANSION_FACTOR.saturating_mul(input));
+    let size = expanded_sizes(&own, &edges);
+
+    let mut used = 0u64;
+    for mi in 0..tree.mains.len() {
+        let m = tree.mains[mi];
+        if used.saturating_add(size[m]) <= budget {
+            used += size[m];
+            continue;
+        }
+        // Walk the main file in order, following includes while they fit; note the others by
+        // their place among the main file's followed includes.
+        let mut cut: Vec<usize> = Vec::new();
+        let mut first: Option<&Directive> = None;
+        let mut nth = 0usize;
+        walk(&tree.files[m].directives, &mut |d| {
+            if !is_followed(d) {
+                used = used.saturating_add(1);
+                return;
+            }
+            let n = d.includes.iter().fold(0u64, |a, &i| a.saturating_add(size[i]));
+            if used.saturating_add(n) <= budget {
+                used += n;
+            } else {
+                first.get_or_insert(d);
+                cut.push(nth);
+            }
+            nth += 1;
+        });
+        if let Some(d) = first {
+            let n = d.includes.iter().fold(0u64, |a, &i| a.saturating_add(size[i]));
+            let names = |i: usize| tree.files[i].source.display.clone();
+            let mut chain = vec![names(m)];
+            // The heaviest file at each step (the first of equals, in include order).
+            let heaviest = |of: &[usize]| {
+                of.iter().copied().fold(None, |b: Option<usize>, i| match b {
+                    Some(b) if size[b] >= size[i] => Some(b),
+                    _ => Some(i),
+                })
+            };
+            let mut next = heaviest(&d.includes);
+            let mut times = d.includes.iter().filter(|&&i| Some(i) == next).count();
+            while let Some(f) = next {
+                chain.push(if times > 1 { format!("{} ({times} times)", names(f)) } else { names(f) });
+                next = heaviest(&edges[f]);
+                times = edges[f].iter().filter(|&&i| Some(i) == next).count();
+                if chain.len() > MAX_INCLUDE_DEPTH + 1 {
+                    break;
+                }
+            }
+            let more = match cut.len() {
+                1 => String::new(),
+                2 => "; 1 more include of this file is not followed either".to_string(),
+                k => format!("; {} more includes of this file are not followed either", k - 1),
+            };
+            errors.push(
+                LoadError::at(
+                    d.span,
+                    tree.files[m].source.display.clone(),
+                    format!(
+                        "includes expand too far: `include {}` stands for {} directives once expanded, past stacklint's limit of {budget} ({EXPANSION_FACTOR} times the {input} directives read, at least {MIN_EXPANSION}); the include chain: {}{more}",
+                        d.args[0].value,
+                        if n >= SIZE_CAP { "more than 2^62".to_string() } else { n.to_string() },
+                        chain.join(" -> ")
+                    ),
+                )
+                .with_help("a file that includes the same file more than once, level after level, multiplies its directives; include each file once"),
+            );
+        }
+        let mut nth = 0usize;
+        let mut cut = cut.into_iter().peekable();
+        walk_mut(&mut tree.files[m].directives, &mut |d| {
+            if is_followed(d) {
+                if cut.peek() == Some(&nth) {
+                    cut.next();
+                    d.includes.clear();
+                }
+                nth += 1;
+            }
+        });
+    }
+}
+
+/// An `include` whose files the tree expands in its place.
+fn is_followed(d: &Directive) -> bool {
+    d.name == "include" && !d.includes.is_empty()
+}
+
+/// Every directive of `dirs` and of their blocks, in order, without recursion (blocks nest up to
+/// the parser's limit in each file).
+fn walk<'a>(dirs: &'a [Directive], f: &mut dyn FnMut(&'a Directive)) {
+    let mut stack: Vec<std::slice::Iter<'a, Directive>> = vec![dirs.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(d) => {
+                f(d);
+                if let Some(children) = &d.block {
+                    stack.push(children.iter());
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// [`walk`], for changing directives (not their blocks' shape).
+fn walk_mut(dirs: &mut [Directive], f: &mut dyn FnMut(&mut Directive)) {
+    let mut stack: Vec<std::slice::IterMut<'_, Directive>> = vec![dirs.iter_mut()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(d) => {
+                f(d);
+                if let Some(children) = d.block.as_deref_mut() {
+                    stack.push(children.iter_mut());
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// Each file's directive count once its includes are expanded (saturating): `own` plus the
+/// expanded size of every file it includes, each time it includes it. Computed once per file,
+/// children first (an explicit stack: include chains may be long); the loader already dropped
+/// the includes that close a cycle, and a file met again while still open counts as empty.
+fn expanded_sizes(own: &[u64], edges: &[Vec<usize>]) -> Vec<u64> {
+    const OPEN: u64 = u64::MAX;
+    let mut size: Vec<Option<u64>> = vec![None; own.len()];
+    for root in 0..own.len() {
+        if size[root].is_some() {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        size[root] = Some(OPEN);
+        while let Some((f, next)) = stack.last_mut() {
+            let f = *f;
+            if let Some(&child) = edges[f].get(*next) {
+                *next += 1;
+                if size[child].is_none() {
+                    size[child] = Some(OPEN);
+                    stack.push((child, 0));
+                }
+                continue;
+            }
+            let total = edges[f].iter().fold(own[f], |a, &c| match size[c] {
+                Some(OPEN) | None => a,
+                Some(n) => a.saturating_add(n),
+            });
+            size[f] = Some(total.min(SIZE_CAP));
+            stack.pop();
+        }
+    }
+    size.into_iter().map(|s| s.unwrap_or_default()).collect()
 }
 
 fn dir_of(p: &Path) -> PathBuf {
@@ -124,6 +324,9 @@ struct Loader<'c> {
     done: HashSet<usize>,
     /// Files reached through some `include`.
     included: HashSet<usize>,
+    /// Files with an include that closes a cycle: the index of the error reported for the first
+    /// one, and how many more the file holds.
+    cycles: HashMap<usize, (usize, usize)>,
     /// Include look-ups already done: (pattern, prefix dir, fragment) -> (matched paths, if any;
     /// the candidates tried). Thousands of servers often include the same snippet: each distinct
     /// pattern touches the file system once.
@@ -161,6 +364,13 @@ impl Loader<'_> {
             let mut kept = Vec::new();
             for t in targets {
                 if t == file || self.on_stack.contains(&t) {
+                    // One error per file, with the count of the others: a glob that matches its
+                    // own directory closes a cycle for every file it matches, from every file.
+                    if let Some((_, more)) = self.cycles.get_mut(&file) {
+                        *more += 1;
+                        continue;
+                    }
+                    self.cycles.insert(file, (self.errors.len(), 0));
                     let chain = self.chain_to(t, file);
                     self.errors.push(
                         LoadError::at(

@@ -91,6 +91,8 @@ struct Builder<'a, 'b> {
     upstreams: HashMap<String, usize>,
     /// `map` blocks: result variable name -> (default value, value for the empty string)
     maps: HashMap<String, Vec<(String, String)>>,
+    /// Values already reported invalid (a directive is read once per block inheriting it).
+    invalid: HashSet<Span>,
 }
 
 /// Adds every main file of the tree to the graph.
@@ -110,7 +112,7 @@ pub fn add(tree: &Tree, opts: &Options, b: &mut StackBuilder) {
             help: format!("add the file, fix the path, or use a glob if the file is optional{looked}"),
         });
     }
-    let mut me = Builder { tree, opts, b, upstreams: HashMap::new(), maps: HashMap::new() };
+    let mut me = Builder { tree, opts, b, upstreams: HashMap::new(), maps: HashMap::new(), invalid: HashSet::new() };
     // Upstream blocks and maps first: a proxy_pass may name an upstream defined later or in
     // another file.
     for &m in &tree.mains {
@@ -440,7 +442,7 @@ impl<'a> Builder<'a, '_> {
         match defaults::parse_time(value) {
             Ok(ms) => Some(ms),
             Err(e) => {
-                if !self.b.stack.problems.iter().any(|p| p.span == span) {
+                if self.invalid.insert(span) {
                     self.b.add_problem(Problem {
                         kind: ProblemKind::InvalidValue,
                         component: Component::Nginx,

@@ -270,6 +270,8 @@ fn max_exec(cfg: &Config, m: &Master, p: &PoolConf) -> MaxExec {
 
 /// Adds every pool to the graph as an app server.
 pub fn add(cfg: &Config, b: &mut StackBuilder) {
+    let mut reported: std::collections::HashSet<crate::source::Span> =
+        b.stack.problems.iter().map(|p| p.span).collect();
     for p in pools(cfg) {
         let sid = b.add_server(Server {
             component: Component::PhpFpm,
@@ -291,7 +293,7 @@ pub fn add(cfg: &Config, b: &mut StackBuilder) {
             b.add_listener(sid, l.endpoint.clone(), l.span, false);
         }
         for pr in p.problems {
-            if !b.stack.problems.iter().any(|x| x.span == pr.span) {
+            if reported.insert(pr.span) {
                 b.add_problem(pr);
             }
         }

@@ -28,7 +28,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     known.extend(er.trusted_proxies.iter().map(|(n, _)| *n));
     let header_of = |t: &crate::graph::Trust| t.header.name.clone();
 
-    for t in stack.trust.iter().filter(|t| behind.contains(&t.server)) {
+    for t in stack.trust.iter().filter(|t| behind.binary_search(&t.server).is_ok()) {
         let s = &stack.servers[t.server];
         let word = trust::trust_word(s.component);
         let mut foreign = Vec::new();

@@ -55,7 +55,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut seen = std::collections::HashSet::new();
     let source = Label::secondary(er.edge_span, format!("{} ranges from {}", er.provider, er.source));
 
-    for t in stack.trust.iter().filter(|t| behind.contains(&t.server)) {
+    for t in stack.trust.iter().filter(|t| behind.binary_search(&t.server).is_ok()) {
         let have: Vec<IpNet> = t.from.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
         // Only the user's own proxies: one of them sits between the edge and this server.
         let own = |n: &IpNet| er.trusted_proxies.iter().any(|(p, _)| p.contains(n));
@@ -89,7 +89,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
 
     let everything = cdn::everything();
     let provider_all: Vec<IpNet> = er.current.iter().chain(&er.withdrawn).copied().collect();
-    for a in stack.access.iter().filter(|a| behind.contains(&a.server) && !a.sees_client) {
+    for a in stack.access.iter().filter(|a| behind.binary_search(&a.server).is_ok() && !a.sees_client) {
         let allowed = trust::allowed(a);
         // A lock-down list: it lets some of the provider in and refuses something.
         if cdn::uncovered(&everything, &allowed).is_empty() || cdn::intersection(&allowed, &provider_all).is_empty() {

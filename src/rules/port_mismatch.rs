@@ -20,8 +20,8 @@ pub static RULE: Rule = Rule {
 
 /// Facts about the whole graph that every target's check needs, computed once.
 struct Ctx {
-    /// Listeners some target reaches.
-    reached: HashSet<usize>,
+    /// Listeners some target reaches (or may land on), by listener id.
+    reached: Vec<bool>,
     /// callee server -> the servers that send to it.
     in_front: HashMap<usize, HashSet<usize>>,
     /// caller's component -> the listeners worth suggesting to it: not an edge's, and an app
@@ -31,16 +31,7 @@ struct Ctx {
 
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut out = Vec::new();
-    let reached: HashSet<usize> = stack
-        .groups
-        .iter()
-        .flat_map(|g| g.targets.iter())
-        .chain(stack.routes.iter().filter_map(|r| match &r.hop.target {
-            crate::graph::HopTarget::Direct(t) => Some(t),
-            _ => None,
-        }))
-        .flat_map(|t| t.reaches.iter().copied())
-        .collect();
+    let reached = stack.reached_listeners();
     let mut in_front: HashMap<usize, HashSet<usize>> = HashMap::new();
     for e in stack.edges() {
         in_front.entry(e.listener.server).or_default().insert(e.route.server);
@@ -62,7 +53,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     for r in &stack.routes {
         let (_, targets) = stack.targets_of(r);
         for t in targets {
-            if !t.reaches.is_empty() || t.flags.iter().any(|f| f == "down") || !seen.insert(t.span) {
+            if !t.reaches_nothing() || t.flags.iter().any(|f| f == "down") || !seen.insert(t.span) {
                 continue;
             }
             if let Some(f) = check_target(stack, &ctx, rule, r, t) {
@@ -104,7 +95,7 @@ fn check_target(stack: &Stack, ctx: &Ctx, rule: &Rule, route: &crate::graph::Rou
             (Endpoint::Unix(a), Endpoint::Unix(b)) => edit_distance(a, b),
             _ => continue,
         };
-        let score = (!speaks(s.component), s.role != Role::App, score, reached.contains(&i));
+        let score = (!speaks(s.component), s.role != Role::App, score, reached[i]);
         if best.is_none_or(|(s, _)| score < s) {
             best = Some((score, i));
         }

@@ -34,7 +34,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let mut seen = std::collections::HashSet::new();
     let accepted = headers_of(&er.preset);
     let edge = Label::secondary(er.edge_span, format!("{} declared here", er.provider));
-    for t in stack.trust.iter().filter(|t| behind.contains(&t.server)) {
+    for t in stack.trust.iter().filter(|t| behind.binary_search(&t.server).is_ok()) {
         let s = &stack.servers[t.server];
         let name = &t.header.name;
         let anchor = t.header.span.unwrap_or(t.span);

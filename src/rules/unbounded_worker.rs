@@ -21,6 +21,7 @@ pub static RULE: Rule = Rule {
 fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     // One finding per app server, against the shortest finite read timeout in front of it.
     let mut best: Vec<(usize, crate::graph::Edge<'_>)> = Vec::new();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for e in stack.edges() {
         if e.callee.role != Role::App {
             continue;
@@ -35,13 +36,17 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         };
         let callee = e.listener.server;
-        match best.iter_mut().find(|(c, _)| *c == callee) {
-            Some((_, b)) => {
+        match at.get(&callee) {
+            Some(&i) => {
+                let b = &mut best[i].1;
                 if b.route.hop.read_timeout.ms.is_some_and(|x| r < x) {
                     *b = e;
                 }
             }
-            None => best.push((callee, e)),
+            None => {
+                at.insert(callee, best.len());
+                best.push((callee, e));
+            }
         }
     }
     best.into_iter().map(|(_, e)| finding(rule, &e)).collect()
