@@ -201,6 +201,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let mut findings = select(raw.into_iter().chain(unused).collect(), &cfg, &map, &ctx.roots);
     findings.sort_by_key(|f| (f.anchor(), f.code));
     t.done("suppress");
+    let errors = crate::diag::cap_per_file(errors);
     Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new() })
 }
 
