@@ -151,6 +151,8 @@ impl SourceFile {
                 v.push(acc);
                 acc += chars_in(chunk) as u32;
             }
+            // The end of a text whose length is a multiple of CHAR_MARK has its own mark.
+            v.push(acc);
             v
         });
         if marks.is_empty() {
@@ -499,6 +501,9 @@ mod tests {
         // Inside a character: that character's column.
         assert_eq!(f.line_col(2 + 2), LineCol { line: 2, column: 2 });
         assert_eq!(f.line_col(text.len()), LineCol { line: 3, column: 2001 });
+        // The end of a file whose length is a multiple of the mark spacing (found by fuzzing).
+        let even = b.add(Path::new("z"), "z".into(), "é".repeat(256).into_bytes());
+        assert_eq!(even.line_col(512), LineCol { line: 1, column: 257 });
         let ascii = b.add(Path::new("y"), "y".into(), b"ab\ncdef".to_vec());
         assert_eq!(ascii.line_col(6), LineCol { line: 2, column: 4 });
     }
