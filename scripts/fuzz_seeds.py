@@ -39,12 +39,33 @@ MATCH = {
     "stacklint.toml": lambda n: n == "stacklint.toml",
 }
 
-# Kinds the trees hold few or no examples of.
+# Kinds the trees hold few or no examples of, and hostile shapes (issue 12: deep nesting, text cut
+# inside a UTF-8 character, control characters that could forge output, one long line of errors).
 EXTRA = {
     "ecosystem.config.js": [
         'module.exports = { apps: [{ name: "api", script: "server.js", env: { PORT: 3000 }, instances: 2 }] }\n',
         'module.exports = { apps: [ { script: "./app.js", env_production: { PORT: "8080" } } ] };\n',
     ],
+    "gunicorn.conf.py": [
+        "timeout = " + "[" * 300 + "]" * 300 + "\n",
+        "timeout = " + "(" * 150 + "30" + ")" * 150 + "\nworkers = " + "-" * 2000 + "2\n",
+        "bind = '\\x\u00e9' '\\xa\u00e9'\ntimeout = 2**2**2**3\nkeepalive = int(os.environ.get('K\u00e9', '5'))\n",
+    ],
+    "Dockerfile": [
+        "FROM\u00e9x\nENV\u00e9\u00e9 x\nFROM node:20\nENV PORT=3000 HOST=\u00e9\nENV\tX 1\n",
+    ],
+    "main.py": [
+        "import uvicorn\nuvicorn.run(app, port=" + "(" * 200 + "8000" + ")" * 200 + ")\nuvicorn.run(\u00e9, host='\u00e9')\n",
+    ],
+    "haproxy.cfg": [
+        "global\n" + "\0" * 4000 + "\n  maxconn 1\0\n.if 1\n" * 3 + ".if 1\n" * 140 + ".endif\n" * 143,
+        "global\n  log \"\x1b[2J\r::error::x\"\n" + "  bad \"\n" * 150,
+    ],
+    "nginx.conf": [
+        "http { server { listen 80; location / { proxy_pass http://x\r::error file=a::b\x1b[2J\u009b; } } }\n",
+        "http { " + "include /nonexistent/\u00e9{}.conf; " * 500 + "}\n",
+    ],
+    "envoy.json": ["[" * 300 + "]" * 300],
 }
 
 

@@ -99,7 +99,7 @@ pub fn since(rev: &str) -> Result<HashSet<PathBuf>, String> {
     if rev.starts_with('-') || rev.is_empty() || rev.chars().any(|c| c.is_control()) {
         return Err(format!(
             "--diff-base takes a git revision (a branch, tag or commit), not `{}`",
-            crate::diag::printable(rev)
+            crate::report::printable(rev)
         ));
     }
     let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());

@@ -199,7 +199,7 @@ pub fn main() -> i32 {
         Some(Command::Explain { rule }) => match crate::rules::find(&rule) {
             Some(r) => emit_then(r.doc.as_bytes(), 0),
             None => {
-                eprintln!("error: no rule `{}`; `stacklint rules` lists them", crate::diag::printable(&rule));
+                eprintln!("error: no rule `{}`; `stacklint rules` lists them", crate::report::printable(&rule));
                 2
             }
         },
@@ -226,7 +226,7 @@ pub fn main() -> i32 {
 /// Says on stderr what discovery passed over (special files, names that are not UTF-8).
 fn print_notes(notes: &[String]) {
     for n in notes {
-        eprintln!("stacklint: note: {}", crate::diag::printable(n));
+        eprintln!("stacklint: note: {}", crate::report::printable(n));
     }
 }
 
@@ -251,7 +251,7 @@ fn lint(a: &LintArgs) -> i32 {
         refused = outside;
         if roots.is_empty() {
             for r in &refused {
-                eprintln!("error: {}", crate::diag::printable(&r.message));
+                eprintln!("error: {}", crate::report::printable(&r.message));
             }
             return if refused.is_empty() { 0 } else { 2 }; // only deleted files: nothing to lint
         }
@@ -270,7 +270,7 @@ fn lint(a: &LintArgs) -> i32 {
     let mut out = match engine::lint(&paths, &options(&a.common)) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {}", crate::diag::printable(&e));
+            eprintln!("error: {}", crate::report::printable(&e));
             return 2;
         }
     };
@@ -297,7 +297,7 @@ fn lint(a: &LintArgs) -> i32 {
     let baseline_failed = match engine::apply_baseline(&mut out, a.baseline.as_deref()) {
         Ok(()) => false,
         Err(e) => {
-            eprintln!("error: {}", crate::diag::printable(&e));
+            eprintln!("error: {}", crate::report::printable(&e));
             true
         }
     };
@@ -435,7 +435,7 @@ fn graph(a: &GraphArgs) -> i32 {
             emit_then(crate::graph::print::render(&out.stack, &out.map).as_bytes(), code)
         }
         Err(e) => {
-            eprintln!("error: {}", crate::diag::printable(&e));
+            eprintln!("error: {}", crate::report::printable(&e));
             2
         }
     }

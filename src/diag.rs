@@ -94,21 +94,56 @@ impl LoadError {
     }
 }
 
-/// `s` with every control character (C0 but tab, DEL, C1; so ESC, CR and LF) written as a `\u{..}`
-/// escape: text from a config or a file name must not move a terminal's cursor, clear its screen
-/// or start a new log line that CI runs as a command (GitHub's `::error`).
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
-    if !s.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
+/// Load errors reported per file, at most; the rest are counted in one more error. A hostile file
+/// (a line of a million NUL bytes, a million unparseable lines) would otherwise fill the report
+/// (256 KiB of NULs made 41 MB of JSON).
+pub const MAX_ERRORS_PER_FILE: usize = 100;
+
+/// Keeps the first [`MAX_ERRORS_PER_FILE`] errors of each file, in order, and puts after the last
+/// one kept an error saying how many more there were.
+pub fn cap_per_file(errors: Vec<LoadError>) -> Vec<LoadError> {
+    use std::collections::HashMap;
+    // File -> (errors seen, index in `out` of its last error kept).
+    let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut out = Vec::with_capacity(errors.len().min(1024));
+    for e in errors {
+        let s = seen.entry(e.file.clone()).or_insert((0, 0));
+        s.0 += 1;
+        if s.0 <= MAX_ERRORS_PER_FILE {
+            s.1 = out.len();
+            out.push(e);
         }
     }
-    std::borrow::Cow::Owned(out)
+    let mut more: Vec<(usize, String, usize)> =
+        seen.into_iter().filter(|(_, (n, _))| *n > MAX_ERRORS_PER_FILE).map(|(f, (n, at))| (at, f, n)).collect();
+    more.sort();
+    for (at, file, n) in more.into_iter().rev() {
+        let extra = n - MAX_ERRORS_PER_FILE;
+        let msg = format!(
+            "{extra} more error{} in this file not reported (stacklint reports the first {MAX_ERRORS_PER_FILE})",
+            if extra == 1 { "" } else { "s" }
+        );
+        out.insert(at + 1, LoadError::file(file, msg));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_capped_per_file() {
+        let mut errors: Vec<LoadError> = (0..250).map(|i| LoadError::file("a", format!("a{i}"))).collect();
+        errors.insert(3, LoadError::file("b", "b0"));
+        errors.extend((0..101).map(|i| LoadError::file("c", format!("c{i}"))));
+        let out = cap_per_file(errors);
+        let msgs: Vec<&str> = out.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(out.len(), 100 + 1 + 1 + 100 + 1);
+        assert_eq!(msgs[3], "b0");
+        assert_eq!(msgs[100], "a99");
+        assert_eq!(msgs[101], "150 more errors in this file not reported (stacklint reports the first 100)");
+        assert_eq!((out[101].file.as_str(), out[101].span), ("a", None));
+        assert_eq!(msgs[202], "1 more error in this file not reported (stacklint reports the first 100)");
+    }
 }

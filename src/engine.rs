@@ -252,6 +252,7 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     findings.sort_by_key(|f| (f.anchor(), f.code));
     t.done("suppress");
     let roots = ctx.roots.clone();
+    let errors = crate::diag::cap_per_file(errors);
     Ok(Outcome { map, stack, findings, errors, files, config: cfg, suppressed, baselined: Vec::new(), notes, roots })
 }
 

@@ -6,7 +6,7 @@
 //! parser threads); reporting reads the frozen [`SourceMap`].
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A global byte range: `start..end` in the address space of a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -56,6 +56,39 @@ pub struct SourceFile {
     pub original: Option<Arc<str>>,
     /// Local byte ranges of the template's unknown values (placeholders in `text`).
     pub unknown: Vec<std::ops::Range<u32>>,
+    /// Characters before every [`CHAR_MARK`]-th byte, so that a column costs a short count, not
+    /// a scan of its line (80,000 findings on one long line were quadratic). Built on the first
+    /// column asked; empty for an ASCII file, whose columns are byte counts.
+    char_marks: OnceLock<Vec<u32>>,
+    /// The text as snippets show it: [`shown_text`](SourceFile::shown_text).
+    shown: OnceLock<Option<Box<str>>>,
+}
+
+/// Spacing, in bytes, of [`SourceFile`]'s character-count marks.
+const CHAR_MARK: usize = 256;
+
+/// Characters (non-continuation bytes) in `b`.
+fn chars_in(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| (c as i8) >= -0x40).count()
+}
+
+/// See [`SourceFile::shown_text`]; `None` when nothing needs replacing.
+fn shown(text: &str) -> Option<Box<str>> {
+    let b = text.as_bytes();
+    let bad =
+        |i: usize, c: char| crate::report::unsafe_char(c) && c != '\n' && !(c == '\r' && b.get(i + 1) == Some(&b'\n'));
+    if !text.char_indices().any(|(i, c)| bad(i, c)) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if bad(i, c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out.into())
 }
 
 /// 1-based line and column (columns count characters, as editors do).
@@ -84,6 +117,8 @@ impl SourceFile {
             private: false,
             original: None,
             unknown: Vec::new(),
+            char_marks: OnceLock::new(),
+            shown: OnceLock::new(),
         }
     }
 
@@ -110,8 +145,42 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = self.text[start..end].chars().count() + 1;
+        let column = self.chars_before(end) - self.chars_before(start) + 1;
         LineCol { line: line + 1, column }
+    }
+
+    /// Characters before local byte offset `at` (a character boundary).
+    fn chars_before(&self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        let marks = self.char_marks.get_or_init(|| {
+            if b.is_ascii() {
+                return Vec::new();
+            }
+            let mut acc = 0u32;
+            let mut v = Vec::with_capacity(b.len() / CHAR_MARK + 1);
+            for chunk in b.chunks(CHAR_MARK) {
+                v.push(acc);
+                acc += chars_in(chunk) as u32;
+            }
+            // The end of a text whose length is a multiple of CHAR_MARK has its own mark.
+            v.push(acc);
+            v
+        });
+        if marks.is_empty() {
+            return at;
+        }
+        let k = at / CHAR_MARK;
+        marks.get(k).map_or(0, |&m| m as usize) + chars_in(&b[k * CHAR_MARK..at])
+    }
+
+    /// The text as a snippet shows it: each control character but tab, LF and the CR of a CRLF
+    /// (a lone CR, ESC, NUL, DEL, NEL and the other C1 controls) replaced by as many `?` as it
+    /// has bytes, so that offsets stay put and a config line can neither start a new line of the
+    /// report (`\r::error ...`, which the GitHub runner executes) nor drive the terminal.
+    pub fn shown_text(&self) -> &str {
+        // A template shows as written (same length and line breaks as the masked text parsed).
+        let as_written: &str = self.original.as_deref().unwrap_or(&self.text);
+        self.shown.get_or_init(|| shown(as_written)).as_deref().unwrap_or(as_written)
     }
 
     /// 0-based index of the line holding a local byte offset.
@@ -340,14 +409,12 @@ impl miette::SourceCode for SourceMap {
         let last = line_of(local_end) + context_lines_after + 1;
         let window_start = file.line_starts[first] as usize;
         let window_end = file.line_starts.get(last + 1).map_or(file.text.len(), |&e| e as usize);
-        // Snippets show a template as written (same length and line breaks as what was parsed).
-        let shown = file.original.as_deref().unwrap_or(&file.text);
-        let window = &shown.as_bytes()[window_start..window_end];
+        let window = &file.shown_text().as_bytes()[window_start..window_end];
         let local = miette::SourceSpan::new((local_start - window_start).into(), span.len());
         let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         let data_offset = contents.span().offset() + window_start + file.base as usize;
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            file.display.clone(),
+            crate::report::printable(&file.display).into_owned(),
             contents.data(),
             miette::SourceSpan::new(data_offset.into(), contents.span().len()),
             contents.line() + first,
@@ -460,5 +527,37 @@ mod tests {
         let b = SourceMapBuilder::new();
         let f = b.add(Path::new("x"), "x".into(), vec![b'a', 0xff, b'b']);
         assert_eq!(&*f.text, "a\u{fffd}b");
+    }
+
+    #[test]
+    fn columns_count_characters_on_long_lines() {
+        // Multibyte characters on both sides of several character-count marks.
+        let line: String = (0..2000).map(|i| ['a', 'é', '€', '😀'][i % 4]).collect();
+        let text = format!("x\n{line}\n{line}");
+        let b = SourceMapBuilder::new();
+        let f = b.add(Path::new("x"), "x".into(), text.clone().into_bytes());
+        let second = text.rfind('\n').unwrap() + 1;
+        for (k, (i, _)) in line.char_indices().enumerate().step_by(37) {
+            assert_eq!(f.line_col(2 + i), LineCol { line: 2, column: k + 1 });
+            assert_eq!(f.line_col(second + i), LineCol { line: 3, column: k + 1 });
+        }
+        // Inside a character: that character's column.
+        assert_eq!(f.line_col(2 + 2), LineCol { line: 2, column: 2 });
+        assert_eq!(f.line_col(text.len()), LineCol { line: 3, column: 2001 });
+        // The end of a file whose length is a multiple of the mark spacing (found by fuzzing).
+        let even = b.add(Path::new("z"), "z".into(), "é".repeat(256).into_bytes());
+        assert_eq!(even.line_col(512), LineCol { line: 1, column: 257 });
+        let ascii = b.add(Path::new("y"), "y".into(), b"ab\ncdef".to_vec());
+        assert_eq!(ascii.line_col(6), LineCol { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn snippets_show_no_control_characters() {
+        let b = SourceMapBuilder::new();
+        let f = b.add(Path::new("x"), "x".into(), "a\r\nb\r::error::x\x1b[2J\u{85}\tc\n".as_bytes().to_vec());
+        assert_eq!(f.shown_text(), "a\r\nb?::error::x?[2J??\tc\n");
+        assert_eq!(f.shown_text().len(), f.text.len());
+        let plain = b.add(Path::new("y"), "y".into(), b"a\r\n\tb\n".to_vec());
+        assert_eq!(plain.shown_text(), "a\r\n\tb\n");
     }
 }

@@ -82,6 +82,15 @@ const OPS: [&str; 47] = [
     "<", ">", "&", "|", "^", "~", "@",
 ];
 
+/// Python's tokenizer refuses 200 nested brackets ("too many nested parentheses"); so does this
+/// reader, which also keeps the recursive expression reader off the end of the stack.
+const MAX_BRACKETS: usize = 200;
+
+/// Depth of the expression reader past which a value is not read (kept `Dynamic`): unary chains
+/// (`- - - 1`) and `**` nest without brackets. CPython itself gives up ("RecursionError ... during
+/// compilation") a few thousand levels down.
+const MAX_DEPTH: usize = 1000;
+
 fn error(file: &SourceFile, at: usize, msg: &str) -> LoadError {
     let lc = file.line_col(at);
     LoadError::at(file.span(at, at + 1), &file.display, format!("{}:{}:{}: {msg}", file.display, lc.line, lc.column))
@@ -174,7 +183,12 @@ fn tokenize(file: &SourceFile) -> Result<Vec<Line>, LoadError> {
                 let rest = &s[i..];
                 if let Some(op) = OPS.iter().find(|op| rest.starts_with(**op)) {
                     match *op {
-                        "(" | "[" | "{" => stack.push((op.as_bytes()[0], i)),
+                        "(" | "[" | "{" => {
+                            if stack.len() + 1 >= MAX_BRACKETS {
+                                return Err(error(file, i, "too many nested parentheses"));
+                            }
+                            stack.push((op.as_bytes()[0], i))
+                        }
                         ")" | "]" | "}" => {
                             let want = match *op {
                                 ")" => b'(',
@@ -298,12 +312,17 @@ fn string(file: &SourceFile, st: usize, q: usize, prefix: &str) -> Result<(T, us
                 b'\\' => out.push('\\'),
                 b'\'' => out.push('\''),
                 b'"' => out.push('"'),
-                b'x' if i + 2 <= b.len() => {
-                    match u8::from_str_radix(&s[i..i + 2], 16) {
-                        Ok(v) => out.push(v as char),
-                        Err(_) => out.push_str("\\x"),
+                b'x' => {
+                    // Two hex digits, or Python stops ("truncated \xXX escape"); either way no
+                    // slicing into the middle of a character that follows.
+                    let hex = |k: usize| b.get(k).and_then(|&c| (c as char).to_digit(16));
+                    match (hex(i), hex(i + 1)) {
+                        (Some(h), Some(l)) => {
+                            out.push(char::from((h * 16 + l) as u8));
+                            i += 2;
+                        }
+                        _ => out.push_str("\\x"),
                     }
-                    i += 2;
                 }
                 _ => {
                     out.push('\\');
@@ -364,7 +383,7 @@ pub fn parse(file: &SourceFile) -> Result<PyConf, LoadError> {
                 }
                 rhs = &rhs[2..];
             }
-            let mut p = Parser { toks: rhs, i: 0, known: &known };
+            let mut p = Parser { toks: rhs, i: 0, known: &known, depth: 0 };
             let value = match p.expr() {
                 Some(v) if p.i == rhs.len() => v,
                 _ => PyVal::Dynamic,
@@ -388,6 +407,8 @@ struct Parser<'a> {
     toks: &'a [Tok],
     i: usize,
     known: &'a HashMap<String, PyVal>,
+    /// Nesting of [`Parser::unary`], which every recursion goes through.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -465,6 +486,16 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Option<PyVal> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = self.unary_inner();
+        self.depth -= 1;
+        v
+    }
+
+    fn unary_inner(&mut self) -> Option<PyVal> {
         if self.eat("-") {
             return Some(match self.unary()? {
                 PyVal::Int(a) => PyVal::Int(-a),
@@ -757,5 +788,29 @@ mod tests {
         assert!(conf("bind = '''abc\n").is_err());
         assert!(conf("bind = [1, 2\n").is_err());
         assert!(conf("x = (1]\n").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // Python refuses the 200th nested bracket; 199 are read.
+        let ok = format!("x = {}1{}\n", "(".repeat(199), ")".repeat(199));
+        assert_eq!(conf(&ok).unwrap().get("x").unwrap().value, PyVal::Int(1));
+        let e = conf(&format!("x = {}", "[".repeat(3000))).unwrap_err();
+        assert!(e.message.ends_with(":1:204: too many nested parentheses"), "{}", e.message);
+        // Unary and power chains nest without brackets: past MAX_DEPTH the value is not read.
+        assert_eq!(conf(&format!("x = {}1\n", "-".repeat(100_000))).unwrap().get("x").unwrap().value, PyVal::Dynamic);
+        assert_eq!(conf(&format!("x = {}2\n", "2**".repeat(100_000))).unwrap().get("x").unwrap().value, PyVal::Dynamic);
+        assert_eq!(conf("x = - - -1\n").unwrap().get("x").unwrap().value, PyVal::Int(-1));
+    }
+
+    #[test]
+    fn hex_escapes() {
+        let s = |text: &str| conf(text).unwrap().get("s").unwrap().value.clone();
+        assert_eq!(s("s = '\\x41\\x7a'\n"), PyVal::Str("Az".into()));
+        // Not two hex digits (Python: "truncated \xXX escape"): kept as written, and a
+        // multibyte character after it is not cut.
+        assert_eq!(s("s = '\\x\u{e9}'\n"), PyVal::Str("\\x\u{e9}".into()));
+        assert_eq!(s("s = '\\xa\u{e9}'\n"), PyVal::Str("\\xa\u{e9}".into()));
+        assert_eq!(s("s = '\\x+f'\n"), PyVal::Str("\\x+f".into()));
     }
 }

@@ -25,17 +25,23 @@ pub fn parse(source: Arc<SourceFile>) -> (File, Vec<LoadError>) {
     };
     // HAProxy: "Stray NUL character at position N." The line is dropped; so is ours (the grammar
     // sees a blank instead, and the line is skipped below).
+    // One error per line, at its first NUL, as HAProxy reports them (a line of a million NULs
+    // gave a million errors).
     let owned;
+    let mut nul_lines: Vec<usize> = Vec::new();
     let parse_text: &str = if text.contains('\0') {
         for (i, _) in text.match_indices('\0') {
-            errors.push(err(i, "stray NUL character; HAProxy rejects the line".into()));
+            let line = source.line_col(i).line;
+            if nul_lines.last() != Some(&line) {
+                nul_lines.push(line);
+                errors.push(err(i, "stray NUL character; HAProxy rejects the line".into()));
+            }
         }
         owned = text.replace('\0', " ");
         &owned
     } else {
         text
     };
-    let nul_lines: Vec<usize> = text.match_indices('\0').map(|(i, _)| source.line_col(i).line).collect();
     if !text.is_empty() && !text.ends_with('\n') {
         let last = text.rfind('\n').map(|i| i + 1).unwrap_or(0);
         errors.push(
@@ -55,7 +61,7 @@ pub fn parse(source: Arc<SourceFile>) -> (File, Vec<LoadError>) {
         let base = offset;
         offset += text_line.len() + 1;
         let lno = i + 1;
-        if nul_lines.contains(&lno) || text_line.trim_start_matches([' ', '\t']).is_empty() {
+        if nul_lines.binary_search(&lno).is_ok() || text_line.trim_start_matches([' ', '\t']).is_empty() {
             continue;
         }
         let line = match HaproxyParser::parse(Rule::one_line, text_line) {
@@ -233,14 +239,19 @@ struct Frame {
 }
 
 /// Groups lines into sections and follows `.if` blocks.
+/// How deep `.if` blocks nest in HAProxy (`MAXNESTEDCONDS`).
+const MAX_NESTED_CONDS: usize = 128;
+
 struct Sectioner<'s> {
     source: &'s SourceFile,
     frames: Vec<Frame>,
+    /// `.if` blocks open past [`MAX_NESTED_CONDS`] (refused, not tracked).
+    too_deep: usize,
 }
 
 impl<'s> Sectioner<'s> {
     fn new(source: &'s SourceFile) -> Self {
-        Sectioner { source, frames: Vec::new() }
+        Sectioner { source, frames: Vec::new(), too_deep: 0 }
     }
 
     fn cond(&self) -> Vec<String> {
@@ -254,6 +265,16 @@ impl<'s> Sectioner<'s> {
         let at = |msg: String| LoadError::at(span, &self.source.display, msg);
         if kw.starts_with('.') && !words[0].quoted {
             match kw.as_str() {
+                // HAProxy's MAXNESTEDCONDS; it also keeps every line from copying a deep stack.
+                ".if" if self.frames.len() + self.too_deep >= MAX_NESTED_CONDS => {
+                    if self.too_deep == 0 {
+                        errors.push(at(format!("too many nested '.if', max is {MAX_NESTED_CONDS}")));
+                    }
+                    self.too_deep += 1;
+                }
+                // Inside a refused `.if`: its own `.elif`/`.else`/`.endif`.
+                ".elif" | ".else" if self.too_deep > 0 => {}
+                ".endif" if self.too_deep > 0 => self.too_deep -= 1,
                 ".if" => self.frames.push(Frame { span, previous: Vec::new(), current: rest() }),
                 ".elif" | ".else" => match self.frames.last_mut() {
                     Some(f) => {
@@ -409,6 +430,24 @@ mod tests {
         assert_eq!(line_of("global\n.if 1\n x\n")[0].0, 2);
         assert_eq!(line_of("global\n x\0y\n")[0].0, 2);
         assert_eq!(line_of("global\n x").len(), 1);
+        // One error per line holding NULs, however many.
+        let e = line_of("global\n\0\0\0 x\0\n\0\n");
+        assert_eq!(e.iter().map(|e| e.0).collect::<Vec<_>>(), [2, 3]);
+    }
+
+    #[test]
+    fn if_nesting_is_bounded_as_in_haproxy() {
+        let deep = |n: usize| format!("global\n{}  daemon\n{}", ".if 1\n".repeat(n), ".endif\n".repeat(n));
+        let (f, e) = p(&deep(128));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(f.sections[0].lines[0].cond.len(), 128);
+        let (f, e) = p(&deep(10_000));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].message, "too many nested '.if', max is 128");
+        assert_eq!(f.sections[0].lines[0].cond.len(), 128);
+        // The refused blocks' own `.else`/`.endif` close them, not the outer ones.
+        let (_, e) = p("global\n.if 1\n.else\n.endif\n");
+        assert!(e.is_empty(), "{e:?}");
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub fn parse_version_file(text: &str) -> Option<(String, (u32, u32))> {
     None
 }
 
+/// What follows the Dockerfile instruction `name` (any case) and the blank after it, if the line
+/// `t` starts with that instruction. Never slices inside a character (`FROMé` is not `FROM`).
+fn instruction<'a>(t: &'a str, name: &str) -> Option<&'a str> {
+    let head = t.get(..name.len())?;
+    let rest = &t[name.len()..];
+    (head.eq_ignore_ascii_case(name) && rest.starts_with([' ', '\t']) && !rest.trim().is_empty()).then_some(rest)
+}
+
 /// The Node major of the final `FROM node:NN...` stage, with the image reference's span.
 pub fn dockerfile_node(text: &str) -> Option<(String, (u32, u32))> {
     let mut found = None;
@@ -83,8 +91,8 @@ pub fn dockerfile_node(text: &str) -> Option<(String, (u32, u32))> {
         let line = raw.trim_end_matches(['\n', '\r']);
         let lead = line.len() - line.trim_start().len();
         let t = &line[lead..];
-        if t.len() > 5 && t[..5].eq_ignore_ascii_case("from ") {
-            let args = t[5..].trim_start();
+        if let Some(rest) = instruction(t, "from") {
+            let args = rest.trim_start();
             let args_at = off + lead + (t.len() - args.len());
             // Skip `--platform=...`.
             let mut pos = args_at;
@@ -114,8 +122,8 @@ pub fn dockerfile_env(text: &str) -> Vec<super::env::EnvVar> {
         let line = raw.trim_end_matches(['\n', '\r']);
         let lead = line.len() - line.trim_start().len();
         let t = &line[lead..];
-        if t.len() > 4 && t[..4].eq_ignore_ascii_case("env ") {
-            let body = t[4..].trim_start();
+        if let Some(rest) = instruction(t, "env") {
+            let body = rest.trim_start();
             let body_at = off + lead + (t.len() - body.len());
             if body.contains('=') {
                 let mut pos = body_at;
@@ -207,6 +215,10 @@ mod tests {
         assert_eq!(&d[env[0].span.0 as usize..env[0].span.1 as usize], "PORT=8080");
         assert_eq!((env[2].key.as_str(), env[2].value.as_str()), ("HOST", "0.0.0.0"));
         assert_eq!(dockerfile_node("FROM python:3.12\n"), None);
+        // An instruction glued to a multibyte character is not one (and is not cut inside it).
+        assert_eq!(dockerfile_node("FROM\u{e9}x\nFROMé node:20\n"), None);
+        assert!(dockerfile_env("ENV\u{e9}=1 x\nENVé\nENV\n").is_empty());
+        assert_eq!(dockerfile_node("from\tnode:18\n").unwrap().0, "18");
         assert_eq!(parse_version_file("\n# c\nv20.11.1\n").unwrap().0, "v20.11.1");
     }
 }

@@ -14,9 +14,20 @@ use crate::report::sarif::relative_to;
 use crate::source::{SourceMap, Span};
 use std::path::Path;
 
-/// Escapes a command's message.
+/// Escapes a command's message. Other control characters (ESC of a terminal escape in a config
+/// value, NEL, ...) are written out (`\u{1b}`): the runner would print them raw to the log.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if super::unsafe_char(c) => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a command property value.
@@ -104,5 +115,6 @@ mod tests {
     fn escaping_follows_the_toolkit() {
         assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(escape_data("x\u{1b}[2J\u{85}::error::y\tz"), "x\\u{1b}[2J\\u{85}::error::y\tz");
     }
 }

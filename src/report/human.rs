@@ -1,6 +1,14 @@
 //! Human output: one miette report per finding, with a labelled snippet in every file involved.
 
+//!
+//! Every string from a config file or its name (messages, labels, help, file names, the snippet's
+//! source lines) goes through [`printable`]: control characters but tab and the line breaks
+//! between lines of the report are written out, so that a CR or LF in a name or a value cannot
+//! start a line (`::error ...`, which the GitHub runner executes) and an ESC cannot drive the
+//! terminal, with or without `--color`.
+
 use crate::diag::{Finding, LoadError, Severity};
+use crate::report::printable;
 use crate::source::{SourceMap, Span};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
@@ -12,12 +20,12 @@ struct FindingDiag<'a> {
 
 impl fmt::Debug for FindingDiag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        f.write_str(&printable(&self.f.message))
     }
 }
 impl fmt::Display for FindingDiag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        f.write_str(&printable(&self.f.message))
     }
 }
 impl std::error::Error for FindingDiag<'_> {}
@@ -49,8 +57,10 @@ fn as_text(map: &SourceMap, span: Span, msg: &str) -> String {
         "line too long to show"
     };
     match map.location(span) {
-        Some(l) => format!("{}:{}:{}: {msg} ({why})", l.file, l.line, l.column),
-        None => msg.to_string(),
+        Some(l) => {
+            format!("{}:{}:{}: {} ({why})", printable(&l.file), l.line, l.column, printable(msg))
+        }
+        None => printable(msg).into_owned(),
     }
 }
 
@@ -58,10 +68,11 @@ const CONTEXT_LINES: usize = 1;
 
 fn labeled(span: Span, msg: &str, primary: bool) -> LabeledSpan {
     let s = miette::SourceSpan::new((span.start as usize).into(), span.len() as usize);
+    let msg = printable(msg).into_owned();
     if primary {
-        LabeledSpan::new_primary_with_span(Some(msg.to_string()), s)
+        LabeledSpan::new_primary_with_span(Some(msg), s)
     } else {
-        LabeledSpan::new_with_span(Some(msg.to_string()), s)
+        LabeledSpan::new_with_span(Some(msg), s)
     }
 }
 
@@ -78,7 +89,7 @@ impl Diagnostic for FindingDiag<'_> {
             help.push_str(&as_text(self.map, l.span, &l.message));
             help.push('\n');
         }
-        help.push_str(&format!("{}\n(stacklint explain {})", self.f.help, self.f.code));
+        help.push_str(&format!("{}\n(stacklint explain {})", printable(&self.f.help), self.f.code));
         Some(Box::new(help))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -109,14 +120,14 @@ struct ErrorDiag<'a> {
 }
 impl fmt::Debug for ErrorDiag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.e.message)
+        f.write_str(&printable(&self.e.message))
     }
 }
 impl fmt::Display for ErrorDiag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.e.span.and_then(|s| self.map.location(s)) {
-            Some(l) => write!(f, "{}:{}:{}: {}", l.file, l.line, l.column, self.e.message),
-            None => write!(f, "{}: {}", self.e.file, self.e.message),
+            Some(l) => write!(f, "{}:{}:{}: {}", printable(&l.file), l.line, l.column, printable(&self.e.message)),
+            None => write!(f, "{}: {}", printable(&self.e.file), printable(&self.e.message)),
         }
     }
 }
@@ -126,7 +137,7 @@ impl Diagnostic for ErrorDiag<'_> {
         Some(Box::new("parse-error"))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.e.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.e.help.as_ref().map(|h| Box::new(printable(h).into_owned()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.e.span.filter(|&s| fits(self.map, s)).map(|_| self.map as &dyn miette::SourceCode)

@@ -105,11 +105,13 @@ pub fn find(file: &SourceFile) -> Vec<RunCall> {
                     j = k + 3;
                     ws(&mut j);
                     if b.get(j) == Some(&b'(') {
-                        if let Some((call, end)) = call(file, i, j + 1) {
-                            out.push(call);
-                            i = end;
-                            continue;
-                        }
+                        // No closing `)` before the end of the file: the brackets are unbalanced
+                        // (Python would not run the file), and any later call's scan would run to
+                        // the end again (quadratic on `uvicorn.run(` repeated): stop here.
+                        let Some((call, end)) = call(file, i, j + 1) else { break };
+                        out.push(call);
+                        i = end;
+                        continue;
                     }
                 }
                 i = j.max(i + 1);
@@ -282,6 +284,15 @@ mod tests {
         assert_eq!(c.keyword("reload").unwrap().value, Lit::Bool(true));
         assert_eq!(c.keyword("log_level").unwrap().value, Lit::Dynamic);
         assert!(f.slice(c.span).starts_with("uvicorn.run(") && f.slice(c.span).ends_with(')'));
+    }
+
+    #[test]
+    fn unclosed_call_ends_the_search() {
+        // One scan to the end of the file, not one per `uvicorn.run(`.
+        let (_, c) = calls(&format!("import uvicorn\n{}", "uvicorn.run(".repeat(20_000)));
+        assert!(c.is_empty());
+        let (_, c) = calls("uvicorn.run(app, port=1)\nuvicorn.run(app, port=(2\n");
+        assert_eq!(c.len(), 1);
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub const KINDS: &[(&str, &[(&str, &str)])] = &[
     ("package.json", &[("server.js", "require('http').createServer().listen(3000)\n")]),
     ("ecosystem.config.js", &[("package.json", "{}")]),
     (".env", &[("package.json", "{}"), ("server.js", "require('http').createServer().listen(process.env.PORT)\n")]),
-    ("Dockerfile", &[]),
+    // A package.json beside it: the Node loader reads the Dockerfile too (FROM node:NN, ENV).
+    ("Dockerfile", &[("package.json", "{}")]),
     ("docker-compose.yml", &[]),
     ("Procfile", &[]),
     ("app.service", &[]),
