@@ -45,7 +45,7 @@ pub fn syntax_for(path: &std::path::Path) -> Option<Syntax> {
     if matches!(ext, "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "jsx" | "tsx") {
         return None;
     }
-    let expands_env = matches!(ext, "sh" | "bash" | "env" | "service" | "ini" | "py")
+    let expands_env = matches!(ext, "sh" | "bash" | "env" | "service" | "ini" | "py" | "cfg")
         || name.starts_with("docker-compose")
         || name.starts_with("compose.")
         || name.starts_with("dockerfile")
@@ -85,6 +85,20 @@ const MAX_TAG: usize = 4096;
 
 /// Masks the template syntax in `text`; `None` when it holds none.
 pub fn mask(text: &str, syntax: Syntax) -> Option<Masked> {
+    // INI-like files (PHP-FPM pools: `[section]` or `key = value` first) expand `${VAR}` themselves.
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with(['#', ';']));
+    let ini = |l: &str| {
+        l.starts_with('[')
+            || l.split_once('=').is_some_and(|(k, _)| {
+                let k = k.trim();
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "[]._-".contains(c))
+            })
+    };
+    let syntax = if syntax == Syntax::TemplatesAndEnv && first.is_some_and(ini) {
+        Syntax::Templates
+    } else {
+        syntax
+    };
     let b = text.as_bytes();
     let quick = memchr_any(b, syntax);
     if !quick {
