@@ -12,8 +12,8 @@ pub mod model;
 pub mod pyconf;
 
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found, Kind};
 use crate::duration::{DefaultFact, Timeout};
+use crate::files::{clean, Ctx, Found, Kind};
 use crate::graph::{Endpoint, Host};
 use crate::launch::{Launch, Word};
 use crate::source::{SourceFile, Span};
@@ -561,7 +561,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
     let mut errors = Vec::new();
     let mut confs: Vec<Conf> = Vec::new();
     let mut failed: Vec<PathBuf> = Vec::new();
-    for f in found.iter().filter(|f| f.kind == Kind::Gunicorn) {
+    for f in found.iter().filter(|f| f.kind == KIND) {
         let file = match ctx.read(&f.path) {
             Ok(x) => x,
             Err(e) => {
@@ -697,6 +697,38 @@ fn find_conf(ctx: &Ctx, confs: &mut Vec<Conf>, failed: &[PathBuf], base: &Path, 
         }
     }
     best.map(|(i, _)| i)
+}
+
+use crate::component::{ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared};
+use crate::files::{Comments, Layer};
+use crate::graph::StackBuilder;
+
+/// `gunicorn.conf.py`, `gunicorn*.py` config files.
+pub const KIND: Kind = Kind::new("gunicorn", Layer::App, Comments::Hash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "gunicorn",
+    kinds: &[KIND],
+    recognise: &[Recogniser {
+        rank: 70,
+        step: |c, _| crate::launch::is(c.lower.starts_with("gunicorn") && c.lower.ends_with(".py"), KIND),
+    }],
+    precommit: &[r"(^|/)gunicorn[^/]*\.py$"],
+    phase: Phase::Main,
+    load: |ctx, found, shared| {
+        let (instances, errors) = load(ctx, found, &crate::launch::published(shared).0);
+        (Some(Box::new(Gunicorn(instances))), errors)
+    },
+    graph_rank: 5,
+    graph: Some(GraphFacts { component: crate::graph::Component::Gunicorn, drains_idle_http2: false, trust: None }),
+};
+
+struct Gunicorn(Vec<Instance>);
+
+impl Loaded for Gunicorn {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
 }
 
 #[cfg(test)]

@@ -588,12 +588,12 @@ impl Run<'_> {
             return Err(format!("[Errno 21] Is a directory: {}", py_repr(path)));
         }
         let meta = std::fs::metadata(p).map_err(|e| io_error(&e, path))?;
-        if meta.len() > crate::discover::MAX_FILE_BYTES {
+        if meta.len() > crate::files::MAX_FILE_BYTES {
             return Err(format!(
                 "{} is {} bytes, larger than stacklint reads ({})",
                 py_repr(path),
                 meta.len(),
-                crate::discover::MAX_FILE_BYTES
+                crate::files::MAX_FILE_BYTES
             ));
         }
         let bytes = std::fs::read(p).map_err(|e| io_error(&e, path))?;
