@@ -132,6 +132,17 @@ pub enum Step {
     Pass,
 }
 
+impl Step {
+    /// A step that decides by name only: [`Step::Is`] when `yes`, else [`Step::Pass`].
+    pub fn when(yes: bool, kind: Kind) -> Step {
+        if yes {
+            Step::Is(kind)
+        } else {
+            Step::Pass
+        }
+    }
+}
+
 /// What components loaded earlier publish for later ones (compose's services, the launch
 /// sources' command lines), by type, and what the user said about the whole stack.
 #[derive(Default)]

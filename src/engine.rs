@@ -218,7 +218,7 @@ fn load_cdn_ranges(
         None => None,
     };
     let display = user.as_ref().map(|(f, _)| f.display.clone());
-    stack.edge_ranges = crate::cdn::data::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
+    stack.edge_ranges = crate::edge::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
     display
 }
 

@@ -411,3 +411,10 @@ mod tests {
         assert_eq!(&*f.text, "a\u{fffd}b");
     }
 }
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Span,
+}

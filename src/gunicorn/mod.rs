@@ -699,7 +699,7 @@ fn find_conf(ctx: &Ctx, confs: &mut Vec<Conf>, failed: &[PathBuf], base: &Path, 
     best.map(|(i, _)| i)
 }
 
-use crate::component::{ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared};
+use crate::component::{ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step};
 use crate::files::{Comments, Layer};
 use crate::graph::StackBuilder;
 
@@ -711,7 +711,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
     kinds: &[KIND],
     recognise: &[Recogniser {
         rank: 70,
-        step: |c, _| crate::launch::is(c.lower.starts_with("gunicorn") && c.lower.ends_with(".py"), KIND),
+        step: |c, _| Step::when(c.lower.starts_with("gunicorn") && c.lower.ends_with(".py"), KIND),
     }],
     precommit: &[r"(^|/)gunicorn[^/]*\.py$"],
     phase: Phase::Main,

@@ -4,7 +4,7 @@
 //! characters; they are turned into byte offsets of the source file here, so every span is a
 //! global [`Span`] that slices back to the text as written.
 
-use crate::component::{ComponentDef, Phase, Recogniser};
+use crate::component::{ComponentDef, Phase, Recogniser, Step};
 use crate::diag::LoadError;
 use crate::files::{clean, Comments, Ctx, Found, Kind, Layer};
 use crate::launch::{self, Word};
@@ -25,7 +25,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
         rank: 30,
         step: |c, _| {
             let l = c.lower;
-            launch::is(
+            Step::when(
                 matches!(l, "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml")
                     || ((l.starts_with("docker-compose.") || l.starts_with("compose."))
                         && (l.ends_with(".yml") || l.ends_with(".yaml"))),

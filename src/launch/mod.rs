@@ -29,16 +29,19 @@ pub static COMPONENT: ComponentDef = ComponentDef {
     name: "launch",
     kinds: &[SYSTEMD, PROCFILE, DOCKERFILE, DOTENV],
     recognise: &[
-        Recogniser { rank: 10, step: |c, _| is(c.lower == "procfile" || c.lower.starts_with("procfile."), PROCFILE) },
+        Recogniser {
+            rank: 10,
+            step: |c, _| Step::when(c.lower == "procfile" || c.lower.starts_with("procfile."), PROCFILE),
+        },
         Recogniser {
             rank: 20,
             step: |c, _| {
                 let l = c.lower;
-                is(l == "dockerfile" || l.starts_with("dockerfile.") || l.ends_with(".dockerfile"), DOCKERFILE)
+                Step::when(l == "dockerfile" || l.starts_with("dockerfile.") || l.ends_with(".dockerfile"), DOCKERFILE)
             },
         },
-        Recogniser { rank: 50, step: |c, _| is(c.lower == ".env" || c.lower.starts_with(".env."), DOTENV) },
-        Recogniser { rank: 60, step: |c, _| is(c.lower.ends_with(".service"), SYSTEMD) },
+        Recogniser { rank: 50, step: |c, _| Step::when(c.lower == ".env" || c.lower.starts_with(".env."), DOTENV) },
+        Recogniser { rank: 60, step: |c, _| Step::when(c.lower.ends_with(".service"), SYSTEMD) },
     ],
     precommit: &[
         r"\.service$",
@@ -63,15 +66,6 @@ pub struct Launches(pub Vec<Launch>);
 /// The launches published by the launch sources (none when they did not load).
 pub fn published(shared: &Shared) -> std::sync::Arc<Launches> {
     shared.get::<Launches>().unwrap_or_else(|| std::sync::Arc::new(Launches(Vec::new())))
-}
-
-/// A recognition step that decides by name only.
-pub fn is(yes: bool, kind: Kind) -> Step {
-    if yes {
-        Step::Is(kind)
-    } else {
-        Step::Pass
-    }
 }
 
 /// A word of a command line or a value, with where it is written.

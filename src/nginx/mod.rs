@@ -28,7 +28,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
     name: "nginx",
     kinds: &[KIND],
     recognise: &[
-        Recogniser { rank: 80, step: |c, _| crate::launch::is(c.lower == "nginx.conf", KIND) },
+        Recogniser { rank: 80, step: |c, _| Step::when(c.lower == "nginx.conf", KIND) },
         Recogniser { rank: 130, step: by_directory },
         Recogniser { rank: 150, step: by_content },
     ],

@@ -113,7 +113,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
                         | "ecosystem.config.cjs"
                         | "ecosystem.config.json"
                 );
-                crate::launch::is(named, KIND)
+                Step::when(named, KIND)
             },
         },
         // Last: only a file nothing else took.

@@ -429,7 +429,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
             step: |c, _| {
                 let ini = c.lower == "php.ini"
                     || (c.lower.ends_with(".ini") && c.parent == "conf.d" && under_php_dir(c.path));
-                crate::launch::is(ini, PHP_INI)
+                Step::when(ini, PHP_INI)
             },
         },
         Recogniser {
@@ -438,7 +438,7 @@ pub static COMPONENT: ComponentDef = ComponentDef {
                 let (lower, parent) = (c.lower, c.parent);
                 let fpm = (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
                     || (matches!(parent, "php-fpm.d" | "pool.d") && lower.ends_with(".conf"));
-                crate::launch::is(fpm, KIND)
+                Step::when(fpm, KIND)
             },
         },
         Recogniser { rank: 110, step: by_content },
