@@ -9,6 +9,7 @@
 //! is its exact text when that text appears verbatim, else the whole enclosing element.
 
 pub mod compose;
+pub mod python;
 use crate::component::{ComponentDef, Phase, Recogniser, Shared, Step};
 use crate::diag::LoadError;
 use crate::files::{clean, Comments, Ctx, Found, Kind, Layer};

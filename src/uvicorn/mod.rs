@@ -18,7 +18,7 @@ use crate::diag::LoadError;
 use crate::duration::Timeout;
 use crate::files::{clean, Ctx};
 use crate::graph::{Endpoint, Host};
-use crate::gunicorn::py_int;
+use crate::launch::python::py_int;
 use crate::launch::{Launch, Word};
 use crate::source::{SourceFile, Span};
 use runcall::{Lit, RunCall};
@@ -301,9 +301,7 @@ impl Instance {
                 self.apply(key, Raw::Text(&w.text), w.text.clone(), w.span, From::CommandLine, opt);
                 continue;
             }
-            let var = format!("{}{}", defaults::ENV_PREFIX, key.to_ascii_uppercase());
-            // click ignores an empty environment variable.
-            if let Some((_, w)) = env.iter().rev().find(|(k, w)| *k == var && !w.text.is_empty()) {
+            if let Some((var, w)) = crate::launch::python::option_from_env(env, defaults::ENV_PREFIX, key) {
                 self.apply(key, Raw::Text(&w.text), w.text.clone(), w.span, From::Env(var.clone()), &var);
             }
         }
