@@ -25,6 +25,7 @@ pub mod files;
 pub mod graph;
 pub mod gunicorn;
 pub mod haproxy;
+pub mod kind;
 pub mod launch;
 pub mod nginx;
 pub mod node;
