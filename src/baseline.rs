@@ -14,7 +14,7 @@
 //! ```
 
 use crate::diag::Finding;
-use crate::report::sarif::relative_to;
+use crate::files::relative_to;
 use crate::source::{SourceMap, Span};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -9,31 +9,8 @@ use std::collections::BTreeMap;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-/// A value and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct At<T> {
-    pub value: T,
-    pub span: Span,
-}
-
-/// `[edge]`: the layer in front of the configs.
-#[derive(Clone, Debug, Default)]
-pub struct EdgeConfig {
-    pub provider: Option<At<String>>,
-    /// Overrides of the preset, in milliseconds.
-    pub read_timeout: Option<At<u64>>,
-    pub idle_timeout: Option<At<u64>>,
-    /// Listeners it sends to (`"127.0.0.1:80"`, `"nginx"`), default: every entry listener.
-    pub targets: Vec<At<String>>,
-    /// `cdn_ranges = "path"`: the user's own copy of the provider's address ranges (relative to
-    /// stacklint.toml's directory), replacing the bundled list.
-    pub cdn_ranges: Option<At<String>>,
-    /// `trusted_proxies = ["10.0.0.0/8"]`: the user's own proxies and load balancers, which trust
-    /// lists may hold besides the provider's ranges.
-    pub trusted_proxies: Vec<At<String>>,
-    /// Where `edge` was declared.
-    pub span: Option<Span>,
-}
+pub use crate::edge::EdgeConfig;
+pub use crate::source::At;
 
 /// A `[[overrides]]` entry: rule selection for files matching a glob.
 #[derive(Clone, Debug, Default)]

@@ -2,10 +2,33 @@
 //! `stacklint.toml` (`edge = "cloudflare"`). Each preset holds the provider's documented timeouts,
 //! dated and sourced (`/work/shared/knowledge/defaults.md` §7); `[edge]` keys override them.
 
-use crate::config::EdgeConfig;
+use crate::cdn::data::bundled;
+use crate::cdn::{parse_net, uncovered};
 use crate::duration::{Origin, Timeout};
-use crate::graph::{Component, Endpoint, Hop, HopTarget, Pool, Protocol, Role, Route, Server, Stack, Target};
-use crate::source::Span;
+use crate::graph::{
+    Component, EdgeRanges, Endpoint, Hop, HopTarget, Pool, Protocol, Role, Route, Server, Stack, Target,
+};
+use crate::source::{At, SourceFile, Span};
+use ipnet::IpNet;
+
+/// `[edge]`: the layer in front of the configs.
+#[derive(Clone, Debug, Default)]
+pub struct EdgeConfig {
+    pub provider: Option<At<String>>,
+    /// Overrides of the preset, in milliseconds.
+    pub read_timeout: Option<At<u64>>,
+    pub idle_timeout: Option<At<u64>>,
+    /// Listeners it sends to (`"127.0.0.1:80"`, `"nginx"`), default: every entry listener.
+    pub targets: Vec<At<String>>,
+    /// `cdn_ranges = "path"`: the user's own copy of the provider's address ranges (relative to
+    /// stacklint.toml's directory), replacing the bundled list.
+    pub cdn_ranges: Option<At<String>>,
+    /// `trusted_proxies = ["10.0.0.0/8"]`: the user's own proxies and load balancers, which trust
+    /// lists may hold besides the provider's ranges.
+    pub trusted_proxies: Vec<At<String>>,
+    /// Where `edge` was declared.
+    pub span: Option<Span>,
+}
 
 /// A provider's documented behaviour towards the origin.
 #[derive(Debug)]
@@ -173,4 +196,38 @@ pub fn add(stack: &mut Stack, cfg: &EdgeConfig) {
             },
         });
     }
+}
+
+/// The ranges for the declared edge: the user's file when given (its list replaces the bundled
+/// current one; bundled withdrawn ranges it lists again are no longer stale), else the bundled
+/// files. `None` when the provider has no data.
+pub fn for_edge(cfg: &EdgeConfig, user: Option<(&SourceFile, Vec<IpNet>)>) -> Option<EdgeRanges> {
+    let provider = cfg.provider.as_ref()?;
+    let preset = preset(&provider.value)?;
+    let trusted_proxies = cfg.trusted_proxies.iter().filter_map(|t| Some((parse_net(&t.value)?, t.span))).collect();
+    let edge_span = cfg.span.unwrap_or(provider.span);
+    let bundled = bundled(preset.name);
+    let (current, withdrawn, source) = match (user, bundled) {
+        (Some((file, nets)), b) => {
+            let current = IpNet::aggregate(&nets);
+            let withdrawn = b
+                .map(|(_, w, _)| w.into_iter().filter(|n| !uncovered(&[*n], &current).is_empty()).collect())
+                .unwrap_or_default();
+            (current, withdrawn, format!("{} (your copy)", file.display))
+        }
+        (None, Some((c, w, files))) => (c, w, format!("{} (bundled; see rules/cdn/README.md)", files.join(", "))),
+        (None, None) => return None,
+    };
+    if current.is_empty() {
+        return None;
+    }
+    Some(EdgeRanges {
+        provider: preset.title.to_string(),
+        preset: preset.name.to_string(),
+        current,
+        withdrawn,
+        source,
+        trusted_proxies,
+        edge_span,
+    })
 }

@@ -1,21 +1,21 @@
 //! Runs the pipeline: discover -> parse -> model -> link -> rules. The CLI, tests and benchmarks
 //! all go through [`lint`].
 
+use crate::component::{Claim, ComponentDef, Loaded, Phase, Shared};
 use crate::config::{self, Config};
 use crate::diag::{Finding, LoadError};
-use crate::discover::{self, Ctx, Kind};
+use crate::files::{self as discover, Ctx, Kind};
 use crate::graph::{Endpoint, HopTarget, Host, Stack, StackBuilder};
-use crate::haproxy;
-use crate::nginx;
+use crate::registry;
 use crate::source::SourceMap;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// What the user told us on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// nginx version for version-dependent defaults; `None`: stacklint.toml's, else current stable.
-    pub nginx_version: Option<nginx::defaults::Version>,
+    pub nginx_version: Option<crate::nginx::defaults::Version>,
     /// `--config FILE`; default: `stacklint.toml` at the first root that has one.
     pub config: Option<PathBuf>,
     /// `--cdn-ranges FILE`: the edge provider's address ranges, replacing the bundled list and
@@ -23,23 +23,10 @@ pub struct Options {
     pub cdn_ranges: Option<PathBuf>,
 }
 
-/// A file stacklint read, and as what.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct FileInfo {
-    pub path: String,
-    pub kind: Kind,
-}
+pub use crate::files::FileInfo;
 
-/// What the loaders other than nginx's and compose's produced (they run beside the nginx model).
-struct Loaded {
-    haproxy_cfg: haproxy::ast::Config,
-    gunicorns: Vec<crate::gunicorn::Instance>,
-    uvicorns: Vec<crate::uvicorn::Instance>,
-    node_tree: crate::node::NodeTree,
-    fpm: crate::phpfpm::Config,
-    envoys: Vec<crate::envoy::Instance>,
-    errors: Vec<LoadError>,
-}
+/// A component's loaded files, waiting to be added to the graph.
+type Loading = (&'static ComponentDef, Box<dyn Loaded>);
 
 /// Everything one run produced.
 pub struct Outcome {
@@ -134,7 +121,7 @@ fn private_errors(file: &crate::source::SourceFile, errs: Vec<LoadError>, what: 
 /// Lints the trees under `paths`. `Err` only when a path cannot be opened at all.
 pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     let mut t = crate::timing::Phases::start();
-    let (mut ctx, found) = discover::discover(paths)?;
+    let (mut ctx, found) = registry::discover(paths)?;
     t.done("discover");
     let mut errors = std::mem::take(&mut ctx.walk_errors);
     let notes = std::mem::take(&mut ctx.notes);
@@ -142,65 +129,57 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     ctx.admit();
     t.done("admit");
 
-    let nginx_version = opts
-        .nginx_version
-        .or_else(|| cfg.versions.get("nginx").and_then(|v| nginx::defaults::Version::parse(&v.value)))
-        .unwrap_or(nginx::defaults::Version::CURRENT_STABLE);
+    // What every loader may read: stacklint.toml's versions (the command line's override them)
+    // and host aliases.
+    let mut versions: BTreeMap<String, String> =
+        cfg.versions.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    if let Some(v) = opts.nginx_version {
+        versions.insert("nginx".into(), v.to_string());
+    }
+    let shared = Shared::new(versions, cfg.hosts.iter().map(|(n, _)| n.value.clone()).collect());
 
-    let of = |k: Kind| found.iter().filter(|f| f.kind == k).cloned().collect::<Vec<_>>();
-    let nginx_files = of(Kind::Nginx);
-    let (tree, errs) = nginx::load::load(&ctx, &nginx_files);
-    errors.extend(errs);
-    t.done("nginx load");
-    let (compose, errs) = crate::compose::load(&ctx, &found);
-    errors.extend(errs);
-
+    // The front components load first, then those that say which hosts exist; the front's graph
+    // is then built beside the other loaders (which only read: the files they add to the source
+    // map come in the same order whatever the schedule).
+    let mut front: Vec<Loading> = Vec::new();
+    let mut rest: Vec<Loading> = Vec::new();
+    for def in registry::in_phase(Phase::Front).chain(registry::in_phase(Phase::Hosts)) {
+        let (loaded, errs) = (def.load)(&ctx, &found, &shared);
+        errors.extend(errs);
+        let into = if def.phase == Phase::Front { &mut front } else { &mut rest };
+        into.extend(loaded.map(|l| (def, l)));
+        t.done(&format!("{} load", def.name));
+    }
     let mut b = StackBuilder::new();
-    let mut known_hosts: HashSet<String> = HashSet::new();
-    known_hosts.extend(cfg.hosts.iter().map(|(n, _)| n.value.clone()));
-    known_hosts.extend(compose.services.iter().map(|s| s.name.to_ascii_lowercase()));
-    let nopts = nginx::model::Options { version: nginx_version, known_hosts };
-    // The nginx model (graph building only) runs beside the other loaders (reading only: the
-    // files they add to the source map come in the same order whatever the schedule).
-    let (graph, nopts_ref) = (&mut b, &nopts);
-    let ((), loaded) = rayon::join(
+    let (graph, shared_ref) = (&mut b, &shared);
+    let (front, (main, errs)) = rayon::join(
         move || {
-            nginx::model::add(&tree, nopts_ref, graph);
-            // The syntax tree is not needed any more; freeing its ~100k small allocations is a
-            // few percent of a big run, so it happens beside the rest.
-            rayon::spawn(move || drop(tree));
+            for (_, l) in &mut front {
+                l.add_to_graph(graph, shared_ref);
+            }
+            front
         },
         || {
             let mut errors = Vec::new();
-            let (haproxy_cfg, errs) = haproxy::load(&ctx, &of(Kind::Haproxy));
-            errors.extend(errs);
-            let (launches, errs) = crate::launch::launches(&ctx, &found, &compose);
-            errors.extend(errs);
-            let (gunicorns, errs) = crate::gunicorn::load(&ctx, &found, &launches);
-            errors.extend(errs);
-            let (uvicorns, errs) = crate::uvicorn::load(&ctx, &launches);
-            errors.extend(errs);
-            let node_files: Vec<_> = found.iter().filter(|f| crate::node::wants(f)).cloned().collect();
-            let (node_tree, errs) = crate::node::load(&ctx, &node_files);
-            errors.extend(errs);
-            let (fpm, errs) = crate::phpfpm::load(&ctx, &found);
-            errors.extend(errs);
-            let (envoys, errs) = crate::envoy::load(&ctx, &of(Kind::Envoy));
-            errors.extend(errs);
-            Loaded { haproxy_cfg, gunicorns, uvicorns, node_tree, fpm, envoys, errors }
+            let mut main: Vec<Loading> = Vec::new();
+            for def in registry::in_phase(Phase::Main) {
+                let (loaded, errs) = (def.load)(&ctx, &found, shared_ref);
+                errors.extend(errs);
+                main.extend(loaded.map(|l| (def, l)));
+            }
+            (main, errors)
         },
     );
-    let Loaded { haproxy_cfg, gunicorns, uvicorns, node_tree, fpm, envoys, errors: errs } = loaded;
     errors.extend(errs);
-    t.done("nginx model + other loads");
-    haproxy::model::add(&haproxy_cfg, &mut b);
-    crate::phpfpm::model::add(&fpm, &mut b);
-    crate::node::model::add(&node_tree, &mut b);
-    crate::envoy::model::add(&envoys, &mut b);
-    crate::gunicorn::model::add(&gunicorns, &mut b);
-    crate::uvicorn::model::add(&uvicorns, &mut b);
+    t.done("front graph + other loads");
+    rest.extend(main);
+    rest.sort_by_key(|(def, _)| def.graph_rank); // stable: registry order within a rank
+    for (_, l) in &mut rest {
+        l.add_to_graph(&mut b, &shared);
+    }
+    let loaded: Vec<Loading> = front.into_iter().chain(rest).collect();
     resolve_host_aliases(&mut b, &cfg);
-    t.done("other models");
+    t.done("other graphs");
     let mut stack = b.link();
     t.done("link");
     crate::edge::add(&mut stack, &cfg.edge);
@@ -211,16 +190,17 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
     t.done("rules");
 
     let mut files: Vec<FileInfo> = found.iter().map(|f| FileInfo { path: f.display.clone(), kind: f.kind }).collect();
-    for s in uvicorns.iter().filter_map(|u| u.script.clone()) {
-        if !files.iter().any(|x| x.path == s) {
-            files.push(FileInfo { path: s, kind: Kind::Python });
+    for (path, kind) in loaded.iter().flat_map(|(_, l)| l.listed_files()) {
+        if !files.iter().any(|x| x.path == path) {
+            files.push(FileInfo { path, kind });
         }
     }
     let map = ctx.map.freeze();
     // No finding, and no error, from a value a template leaves open.
     let raw = drop_unknown(raw, &map);
     errors.retain(|e| e.span.is_none_or(|s| !touches_unknown(&map, s)));
-    // Files pulled in by includes are nginx files too, even when their names say nothing.
+    // Files the loaders read beyond discovery's (includes, ACL files): the component that read
+    // them says what they are.
     let listed: HashSet<String> = files.iter().map(|x| x.path.clone()).collect();
     for f in map.files() {
         if !f.builtin
@@ -228,20 +208,12 @@ pub fn lint(paths: &[PathBuf], opts: &Options) -> Result<Outcome, String> {
             && Some(&f.display) != ranges_display.as_ref()
             && !listed.contains(&f.display)
         {
-            let from_fpm = fpm.files.iter().any(|x| x.source.id == f.id);
-            let acl_file = haproxy_cfg
-                .instances
-                .iter()
-                .flat_map(|i| &i.pattern_files)
-                .any(|p| p.source.as_ref().is_some_and(|s| s.id == f.id));
-            let kind = if from_fpm {
-                Kind::PhpFpm
-            } else if acl_file {
-                Kind::Haproxy
-            } else {
-                Kind::Nginx
-            };
-            files.push(FileInfo { path: f.display.clone(), kind });
+            let claims: Vec<Claim> = loaded.iter().map(|(_, l)| l.claims(f)).collect();
+            let mine = claims.iter().find_map(|c| if let Claim::Mine(k) = c { Some(*k) } else { None });
+            let fallback = || claims.iter().find_map(|c| if let Claim::Fallback(k) = c { Some(*k) } else { None });
+            if let Some(kind) = mine.or_else(fallback) {
+                files.push(FileInfo { path: f.display.clone(), kind });
+            }
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -295,7 +267,7 @@ fn load_cdn_ranges(
         None => None,
     };
     let display = user.as_ref().map(|(f, _)| f.display.clone());
-    stack.edge_ranges = crate::cdn::data::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
+    stack.edge_ranges = crate::edge::for_edge(&cfg.edge, user.as_ref().map(|(f, n)| (f.as_ref(), n.clone())));
     display
 }
 
@@ -342,8 +314,7 @@ fn resolve_host_aliases(b: &mut StackBuilder, cfg: &Config) {
 
 /// Applies the inline suppressions in the files read (see [`crate::suppress`]).
 fn suppressions(raw: Vec<Finding>, map: &SourceMap, files: &[FileInfo]) -> (Vec<Finding>, Vec<Finding>, usize) {
-    let kinds: std::collections::HashMap<&str, &str> =
-        files.iter().map(|f| (f.path.as_str(), f.kind.as_str())).collect();
+    let kinds: std::collections::HashMap<&str, Kind> = files.iter().map(|f| (f.path.as_str(), f.kind)).collect();
     crate::suppress::apply(raw, map, &kinds)
 }
 

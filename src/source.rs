@@ -561,3 +561,10 @@ mod tests {
         assert_eq!(plain.shown_text(), "a\r\n\tb\n");
     }
 }
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Span,
+}

@@ -16,39 +16,33 @@
 //! TypeScript). JSON has no comments: use stacklint.toml `[[overrides]]` or a baseline there.
 
 use crate::diag::{Finding, Label};
+use crate::files::Kind;
 use crate::source::{SourceFile, SourceMap, Span};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// How comments start in a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Syntax {
-    /// `# ...`
-    Hash,
-    /// `; ...` or `# ...`
-    SemiHash,
-    /// `// ...`
-    Slash,
-    /// No comments (JSON).
-    None,
+/// How comments start in a file: each kind of file declares it (`crate::files::Kind::comments`).
+pub use crate::files::Comments as Syntax;
+
+/// The comment syntax of a file, from what stacklint read it as and its name: the file format
+/// first (JSON has none, JavaScript `//`, ini `;`), then the kind's.
+pub fn syntax_of(path: &Path, kind: Kind) -> Syntax {
+    by_format(path).unwrap_or(kind.comments)
 }
 
-/// The comment syntax of a file, from what stacklint read it as (`Kind::as_str`) and its name.
+/// [`syntax_of`] for a kind given by name (`Kind::as_str`); an unknown name reads `#` comments.
 pub fn syntax_for(path: &Path, kind: &str) -> Syntax {
+    let known = crate::registry::COMPONENTS.iter().flat_map(|c| c.kinds.iter()).find(|k| k.name == kind);
+    by_format(path).unwrap_or(known.map_or(Syntax::Hash, |k| k.comments))
+}
+
+fn by_format(path: &Path) -> Option<Syntax> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
-    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    match ext {
-        "json" => return Syntax::None,
-        "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" => return Syntax::Slash,
-        "ini" => return Syntax::SemiHash,
-        _ => {}
-    }
-    if kind.contains("php") || kind == "systemd" {
-        Syntax::SemiHash
-    } else if kind == "node" || kind == "javascript" {
-        Syntax::Slash
-    } else {
-        Syntax::Hash
+    match name.rsplit_once('.').map(|(_, e)| e).unwrap_or("") {
+        "json" => Some(Syntax::None),
+        "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" => Some(Syntax::Slash),
+        "ini" => Some(Syntax::SemiHash),
+        _ => None,
     }
 }
 
@@ -183,7 +177,7 @@ impl FileDirectives {
 pub fn apply(
     findings: Vec<Finding>,
     map: &SourceMap,
-    kinds: &HashMap<&str, &str>,
+    kinds: &HashMap<&str, Kind>,
 ) -> (Vec<Finding>, Vec<Finding>, usize) {
     let mut per_file: HashMap<u32, FileDirectives> = HashMap::new();
     for f in map.files() {
@@ -194,7 +188,7 @@ pub fn apply(
         if !f.text.contains("stacklint:") {
             continue;
         }
-        let (directives, comment_only) = scan(f, syntax_for(&f.path, kind));
+        let (directives, comment_only) = scan(f, syntax_of(&f.path, *kind));
         if directives.is_empty() {
             continue;
         }

@@ -94,11 +94,7 @@ pub fn mask(text: &str, syntax: Syntax) -> Option<Masked> {
                 !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "[]._-".contains(c))
             })
     };
-    let syntax = if syntax == Syntax::TemplatesAndEnv && first.is_some_and(ini) {
-        Syntax::Templates
-    } else {
-        syntax
-    };
+    let syntax = if syntax == Syntax::TemplatesAndEnv && first.is_some_and(ini) { Syntax::Templates } else { syntax };
     let b = text.as_bytes();
     let quick = memchr_any(b, syntax);
     if !quick {

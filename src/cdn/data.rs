@@ -3,8 +3,7 @@
 //! per line, `#` starts a comment. A malformed line is a [`LoadError`] at its file and line; the
 //! rest of the file is still read.
 
-use super::{parse_net, uncovered, EdgeRanges};
-use crate::config::EdgeConfig;
+use super::parse_net;
 use crate::diag::LoadError;
 use crate::source::SourceFile;
 use ipnet::IpNet;
@@ -100,40 +99,6 @@ pub fn user_file(file: &SourceFile) -> (Vec<IpNet>, Vec<LoadError>) {
         })
         .collect();
     (nets.into_iter().map(|(n, _)| n).collect(), errors)
-}
-
-/// The ranges for the declared edge: the user's file when given (its list replaces the bundled
-/// current one; bundled withdrawn ranges it lists again are no longer stale), else the bundled
-/// files. `None` when the provider has no data.
-pub fn for_edge(cfg: &EdgeConfig, user: Option<(&SourceFile, Vec<IpNet>)>) -> Option<EdgeRanges> {
-    let provider = cfg.provider.as_ref()?;
-    let preset = crate::edge::preset(&provider.value)?;
-    let trusted_proxies = cfg.trusted_proxies.iter().filter_map(|t| Some((parse_net(&t.value)?, t.span))).collect();
-    let edge_span = cfg.span.unwrap_or(provider.span);
-    let bundled = bundled(preset.name);
-    let (current, withdrawn, source) = match (user, bundled) {
-        (Some((file, nets)), b) => {
-            let current = IpNet::aggregate(&nets);
-            let withdrawn = b
-                .map(|(_, w, _)| w.into_iter().filter(|n| !uncovered(&[*n], &current).is_empty()).collect())
-                .unwrap_or_default();
-            (current, withdrawn, format!("{} (your copy)", file.display))
-        }
-        (None, Some((c, w, files))) => (c, w, format!("{} (bundled; see rules/cdn/README.md)", files.join(", "))),
-        (None, None) => return None,
-    };
-    if current.is_empty() {
-        return None;
-    }
-    Some(EdgeRanges {
-        provider: preset.title.to_string(),
-        preset: preset.name.to_string(),
-        current,
-        withdrawn,
-        source,
-        trusted_proxies,
-        edge_span,
-    })
 }
 
 #[cfg(test)]

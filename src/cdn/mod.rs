@@ -6,35 +6,10 @@
 pub mod data;
 pub mod trust;
 
-use crate::source::Span;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// What the declared edge connects from, ready for the rules.
-#[derive(Clone, Debug)]
-pub struct EdgeRanges {
-    /// `Cloudflare`.
-    pub provider: String,
-    /// The edge preset name (`cloudflare`).
-    pub preset: String,
-    /// The provider's current ranges (both families), aggregated.
-    pub current: Vec<IpNet>,
-    /// Ranges the provider used to publish and has withdrawn.
-    pub withdrawn: Vec<IpNet>,
-    /// Where the lists came from, for messages: `rules/cdn/cloudflare-v4.txt, ... (bundled, 2024-06 mirror)`.
-    pub source: String,
-    /// Ranges the user declared as their own proxies (`[edge] trusted_proxies`).
-    pub trusted_proxies: Vec<(IpNet, Span)>,
-    /// Where the edge is declared in stacklint.toml.
-    pub edge_span: Span,
-}
-
-impl EdgeRanges {
-    /// The provider publishes IPv6 ranges (connects to origins over both families).
-    pub fn dual_stack(&self) -> bool {
-        self.current.iter().any(|n| matches!(n, IpNet::V6(_)))
-    }
-}
+pub use crate::graph::EdgeRanges;
 
 /// Reads an address or network as configs write it: `1.2.3.4`, `1.2.3.0/24`, `2400:cb00::/32`,
 /// `[::1]`, `::ffff:1.2.3.4`. Host bits are cleared (nginx does the same, with a warning).
@@ -71,15 +46,6 @@ pub fn everything() -> [IpNet; 2] {
         IpNet::V4(Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 0).expect("valid")),
         IpNet::V6(Ipv6Net::new(Ipv6Addr::UNSPECIFIED, 0).expect("valid")),
     ]
-}
-
-/// The networks of an entry (`all` = both families; unix sockets and names: none).
-pub fn nets_of(spec: &crate::graph::AddrSpec) -> Vec<IpNet> {
-    match spec {
-        crate::graph::AddrSpec::Net(n) => vec![*n],
-        crate::graph::AddrSpec::All => everything().to_vec(),
-        _ => Vec::new(),
-    }
 }
 
 /// Do two networks share any address?

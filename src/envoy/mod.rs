@@ -10,10 +10,11 @@ pub mod config;
 pub mod defaults;
 pub mod duration;
 pub mod model;
+pub mod trust;
 pub mod yaml;
 
 use crate::diag::LoadError;
-use crate::discover::{Ctx, Found};
+use crate::files::{Ctx, Found};
 use config::{EnvoyFile, FileKind, XdsSource};
 use std::path::Path;
 
@@ -187,6 +188,57 @@ fn top_level_keys(text: &str) -> Vec<String> {
             Some(k.trim().trim_matches(['"', '\'']).to_string())
         })
         .collect()
+}
+
+use crate::component::{Candidate, ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step};
+use crate::files::{Comments, Kind, Layer};
+use crate::graph::StackBuilder;
+
+/// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
+pub const KIND: Kind = Kind::new("envoy", Layer::Balancer, Comments::Hash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "envoy",
+    kinds: &[KIND],
+    recognise: &[Recogniser { rank: 140, step: recognise }],
+    precommit: &[r"\.(ya?ml|json)$"],
+    phase: Phase::Main,
+    load: |ctx, found, _| {
+        let files: Vec<_> = found.iter().filter(|f| f.kind == KIND).cloned().collect();
+        let (instances, errors) = load(ctx, &files);
+        (Some(Box::new(Envoy(instances))), errors)
+    },
+    graph_rank: 4,
+    graph: Some(GraphFacts {
+        component: crate::graph::Component::Envoy,
+        drains_idle_http2: defaults::DRAINS_IDLE_HTTP2,
+        trust: Some(&trust::WORDS),
+    }),
+};
+
+/// Any YAML or JSON file decides here: `envoy.yaml` by name (so a broken one is reported, not
+/// skipped) unless it is a Kubernetes manifest or a compose file; any other by its top-level keys.
+fn recognise(c: &Candidate<'_>, head: &mut dyn FnMut() -> Option<String>) -> Step {
+    let lower = c.lower;
+    if !(lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")) {
+        return Step::Pass;
+    }
+    let Some(text) = head() else { return Step::Skip };
+    let named = matches!(lower, "envoy.yaml" | "envoy.yml" | "envoy.json");
+    let envoy = if named { !looks_foreign(&text) } else { looks_like_envoy(&text) };
+    if envoy {
+        Step::Is(KIND)
+    } else {
+        Step::Skip
+    }
+}
+
+struct Envoy(Vec<Instance>);
+
+impl Loaded for Envoy {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ fn listener(
         b.add_listener(sid, ep.clone(), *span, false);
     }
     // Client-address trust (xff_num_trusted_hops) and RBAC access lists.
-    crate::cdn::trust::envoy_listener(l, sid, b);
+    super::trust::listener(l, sid, b);
     for h in &l.hcms {
         match &h.routes {
             Routes::Inline { routes, validate_clusters } => {

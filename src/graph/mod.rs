@@ -12,10 +12,12 @@
 
 pub mod addr;
 pub mod print;
+pub mod ranges;
 
 use crate::duration::{Origin, Timeout};
 use crate::source::Span;
 pub use addr::{Endpoint, Host};
+pub use ranges::EdgeRanges;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -32,15 +34,6 @@ pub enum Component {
 }
 
 impl Component {
-    /// Ends an idle HTTP/2 connection with GOAWAY and a drain before it closes it, so a caller
-    /// pooling HTTP/2 connections to it stops sending on one in time: no keep-alive race.
-    pub fn drains_idle_http2(&self) -> bool {
-        match self {
-            Component::Envoy => crate::envoy::defaults::DRAINS_IDLE_HTTP2,
-            _ => false,
-        }
-    }
-
     pub fn as_str(&self) -> &'static str {
         match self {
             Component::Edge => "edge",
@@ -183,7 +176,7 @@ pub struct Pool {
     /// Why the default pool is on, e.g. "nginx >= 1.29.7 pools upstream connections by default".
     pub default_note: Option<String>,
     /// The pooled connections speak HTTP/2 (Envoy's `http2_protocol_options`): a server may end
-    /// an idle one with GOAWAY rather than a close (see [`Component::drains_idle_http2`]).
+    /// an idle one with GOAWAY rather than a close (see `crate::component::GraphFacts::drains_idle_http2`).
     pub http2: bool,
 }
 
@@ -401,7 +394,7 @@ pub struct Stack {
     /// Access lists on the client (or peer) address, per server and scope.
     pub access: Vec<AccessList>,
     /// The declared edge's published address ranges, when stacklint has them.
-    pub edge_ranges: Option<crate::cdn::EdgeRanges>,
+    pub edge_ranges: Option<EdgeRanges>,
     /// How long servers wait for a client's request headers (Node `headersTimeout`), for the
     /// servers that have such a limit.
     pub headers_timeouts: Vec<(ServerId, Timeout)>,

@@ -12,8 +12,8 @@ pub mod model;
 pub mod pyconf;
 
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found, Kind};
 use crate::duration::{DefaultFact, Timeout};
+use crate::files::{clean, Ctx, Found, Kind};
 use crate::graph::{Endpoint, Host};
 use crate::launch::{Launch, Word};
 use crate::source::{SourceFile, Span};
@@ -220,41 +220,7 @@ pub fn parse_bind(s: &str) -> Result<Endpoint, String> {
     Ok(Endpoint::tcp(Host::parse(&host.to_ascii_lowercase()), port))
 }
 
-/// Python's `int(s)` (base 10) or `int(s, 0)` (`base0`: `0x`/`0o`/`0b` prefixes, no leading zeros).
-pub fn py_int(s: &str, base0: bool) -> Option<i64> {
-    let t = s.trim();
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if t.is_empty() || t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-        return None;
-    }
-    let lower = t.to_ascii_lowercase();
-    let (radix, digits) = if base0 {
-        if let Some(h) = lower.strip_prefix("0x") {
-            (16, h.strip_prefix('_').unwrap_or(h))
-        } else if let Some(o) = lower.strip_prefix("0o") {
-            (8, o.strip_prefix('_').unwrap_or(o))
-        } else if let Some(b) = lower.strip_prefix("0b") {
-            (2, b.strip_prefix('_').unwrap_or(b))
-        } else {
-            if lower.len() > 1 && lower.starts_with('0') && lower.chars().any(|c| c != '0' && c != '_') {
-                return None;
-            }
-            (10, lower.as_str())
-        }
-    } else {
-        (10, lower.as_str())
-    };
-    let d = digits.replace('_', "");
-    if d.is_empty() || !d.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let v = i64::from_str_radix(&d, radix).ok()?;
-    Some(if neg { -v } else { v })
-}
+pub use crate::launch::python::py_int;
 
 /// A value to validate: text from a command line, or a Python value from a config file.
 enum Raw<'a> {
@@ -561,7 +527,7 @@ pub fn load(ctx: &Ctx, found: &[Found], launches: &[Launch]) -> (Vec<Instance>, 
     let mut errors = Vec::new();
     let mut confs: Vec<Conf> = Vec::new();
     let mut failed: Vec<PathBuf> = Vec::new();
-    for f in found.iter().filter(|f| f.kind == Kind::Gunicorn) {
+    for f in found.iter().filter(|f| f.kind == KIND) {
         let file = match ctx.read(&f.path) {
             Ok(x) => x,
             Err(e) => {
@@ -697,6 +663,38 @@ fn find_conf(ctx: &Ctx, confs: &mut Vec<Conf>, failed: &[PathBuf], base: &Path, 
         }
     }
     best.map(|(i, _)| i)
+}
+
+use crate::component::{ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step};
+use crate::files::{Comments, Layer};
+use crate::graph::StackBuilder;
+
+/// `gunicorn.conf.py`, `gunicorn*.py` config files.
+pub const KIND: Kind = Kind::new("gunicorn", Layer::App, Comments::Hash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "gunicorn",
+    kinds: &[KIND],
+    recognise: &[Recogniser {
+        rank: 70,
+        step: |c, _| Step::when(c.lower.starts_with("gunicorn") && c.lower.ends_with(".py"), KIND),
+    }],
+    precommit: &[r"(^|/)gunicorn[^/]*\.py$"],
+    phase: Phase::Main,
+    load: |ctx, found, shared| {
+        let (instances, errors) = load(ctx, found, &crate::launch::published(shared).0);
+        (Some(Box::new(Gunicorn(instances))), errors)
+    },
+    graph_rank: 5,
+    graph: Some(GraphFacts { component: crate::graph::Component::Gunicorn, drains_idle_http2: false, trust: None }),
+};
+
+struct Gunicorn(Vec<Instance>);
+
+impl Loaded for Gunicorn {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
 }
 
 #[cfg(test)]

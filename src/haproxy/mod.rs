@@ -13,7 +13,7 @@ pub mod parser;
 pub mod trust;
 
 use crate::diag::LoadError;
-use crate::discover::{Ctx, Found};
+use crate::files::{Ctx, Found};
 use ast::{Config, Instance, SectionKind};
 use std::path::{Path, PathBuf};
 
@@ -102,6 +102,84 @@ fn check_from(inst: &Instance, errors: &mut Vec<LoadError>) {
                     seen.push(n);
                 }
             }
+        }
+    }
+}
+
+use crate::component::{
+    Candidate, Claim, ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step, TrustWords,
+};
+use crate::files::{Comments, Kind, Layer};
+use crate::graph::StackBuilder;
+use crate::source::SourceFile;
+
+/// `haproxy.cfg`, `*.cfg` files with HAProxy sections, files in `haproxy/` or `haproxy.d/`.
+pub const KIND: Kind = Kind::new("haproxy", Layer::Balancer, Comments::Hash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "haproxy",
+    kinds: &[KIND],
+    recognise: &[Recogniser { rank: 120, step: recognise }],
+    precommit: &[r"\.cfg$", r"(^|/)haproxy/[^/.]+$", r"\.(lst|acl)$"],
+    phase: Phase::Main,
+    load: |ctx, found, _| {
+        let files: Vec<_> = found.iter().filter(|f| f.kind == KIND).cloned().collect();
+        let (cfg, errors) = load(ctx, &files);
+        (Some(Box::new(Haproxy(cfg))), errors)
+    },
+    graph_rank: 1,
+    graph: Some(GraphFacts {
+        component: crate::graph::Component::Haproxy,
+        drains_idle_http2: false,
+        trust: Some(&WORDS),
+    }),
+};
+
+/// How HAProxy writes what the CDN rules suggest.
+pub static WORDS: TrustWords = TrustWords {
+    trust_word: "the `http-request set-src` condition",
+    trust_line: |net| format!("acl from_edge src {net}"),
+    header_line: |header| format!("http-request set-src hdr({header}) if from_edge"),
+    recursive_setting: None,
+    allow_line: |net| format!("acl from_edge src {net}"),
+};
+
+fn recognise(c: &Candidate<'_>, head: &mut dyn FnMut() -> Option<String>) -> Step {
+    let (lower, parent) = (c.lower, c.parent);
+    if lower == "haproxy.cfg" || (matches!(parent, "haproxy" | "haproxy.d") && lower.ends_with(".cfg")) {
+        return Step::Is(KIND);
+    }
+    if lower.ends_with(".cfg")
+        || (matches!(parent, "haproxy" | "haproxy.d") && !lower.contains('.'))
+        || (lower.starts_with("haproxy") && lower.ends_with(".conf"))
+    {
+        return match head() {
+            Some(text) if looks_like_haproxy(&text) => Step::Is(KIND),
+            _ => Step::Skip,
+        };
+    }
+    Step::Pass
+}
+
+struct Haproxy(Config);
+
+impl Loaded for Haproxy {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
+
+    /// ACL pattern files (`acl ... -f FILE`).
+    fn claims(&self, file: &SourceFile) -> Claim {
+        let acl_file = self
+            .0
+            .instances
+            .iter()
+            .flat_map(|i| &i.pattern_files)
+            .any(|p| p.source.as_ref().is_some_and(|s| s.id == file.id));
+        if acl_file {
+            Claim::Mine(KIND)
+        } else {
+            Claim::No
         }
     }
 }

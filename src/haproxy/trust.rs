@@ -24,8 +24,9 @@
 
 use super::ast::{Arg, File, Instance, Line, Section};
 use crate::cdn;
+use crate::cdn::trust::nets_of;
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx};
+use crate::files::{clean, Ctx};
 use crate::graph::{
     AccessList, AccessRule, AddrEntry, AddrSpec, ClientHeader, Component, Problem, ProblemKind, ServerId, StackBuilder,
     Trust, Verdict,
@@ -318,7 +319,7 @@ impl<'a> Acls<'a> {
         if let Some(b) = bad {
             b.extend(invalid);
         }
-        let nets: Vec<IpNet> = entries.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
+        let nets: Vec<IpNet> = entries.iter().flat_map(|e| nets_of(&e.spec)).collect();
         Tri { opaque, ..Tri::known(nets, entries) }
     }
 
@@ -384,7 +385,7 @@ fn predefined(name: &str, span: Span) -> Tri {
                     cdn::parse_net(t).map(|n| AddrEntry { spec: AddrSpec::Net(n), text: t.to_string(), span })
                 })
                 .collect();
-            let nets = entries.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
+            let nets = entries.iter().flat_map(|e| nets_of(&e.spec)).collect();
             Tri::known(nets, entries)
         }
         _ => Tri::unknown(),
@@ -493,13 +494,13 @@ fn exact(set: &[IpNet], cands: &[AddrEntry]) -> Option<Vec<AddrEntry>> {
     }
     let mut chosen: Vec<AddrEntry> = Vec::new();
     for e in cands {
-        let nets = cdn::nets_of(&e.spec);
+        let nets = nets_of(&e.spec);
         let inside = !nets.is_empty() && nets.iter().all(|n| cdn::covered(n, set));
         if inside && !chosen.iter().any(|c| c.span == e.span && c.text == e.text) {
             chosen.push(e.clone());
         }
     }
-    let got: Vec<IpNet> = chosen.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
+    let got: Vec<IpNet> = chosen.iter().flat_map(|e| nets_of(&e.spec)).collect();
     same(&got, set).then_some(chosen)
 }
 

@@ -604,7 +604,7 @@ impl Run<'_> {
         if p.is_dir() {
             return Err(format!("[Errno 21] Is a directory: {}", py_repr(path)));
         }
-        let bytes = crate::fsread::read_regular(p, crate::discover::MAX_FILE_BYTES).map_err(|e| match e {
+        let bytes = crate::fsread::read_regular(p, crate::files::MAX_FILE_BYTES).map_err(|e| match e {
             crate::fsread::ReadError::Io(e) => io_error(&e, path),
             other => format!("{}: {other}", py_repr(path)),
         })?;

@@ -10,7 +10,7 @@
 use super::ast::{Directive, File, MissingInclude, Tree};
 use super::{parser, stock};
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found};
+use crate::files::{clean, Ctx, Found};
 use crate::source::SourceFile;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};

@@ -232,7 +232,7 @@ impl<'a> Builder<'a, '_> {
     }
 
     fn walk_http(&mut self, level: &[&'a Directive], scope: &Scope<'a>) {
-        let http_trust = crate::cdn::trust::nginx_http(self.tree, level);
+        let http_trust = super::trust::nginx_http(self.tree, level);
         for d in level {
             if d.name == "server" && d.block.is_some() {
                 let body = self.tree.expanded(d.children());
@@ -240,7 +240,7 @@ impl<'a> Builder<'a, '_> {
                 let sid = self.b.stack.servers.len();
                 self.server(d, &body, &inner);
                 // Client-address trust and access lists (realip, allow/deny, geo).
-                crate::cdn::trust::nginx_server(self.tree, &http_trust, &body, sid, self.b);
+                super::trust::nginx_server(self.tree, &http_trust, &body, sid, self.b);
             }
         }
     }

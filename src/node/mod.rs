@@ -12,7 +12,7 @@ pub mod pm2;
 pub mod source;
 
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found, Kind};
+use crate::files::{clean, Ctx, Found, Kind};
 use crate::source::Span;
 use defaults::NodeVersion;
 use std::path::{Path, PathBuf};
@@ -89,9 +89,104 @@ pub struct NodeTree {
     pub apps: Vec<NodeApp>,
 }
 
+use crate::component::{Candidate, ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step};
+use crate::files::{Comments, Layer};
+use crate::graph::StackBuilder;
+
+/// Node.js: `package.json`, `.nvmrc`, `.node-version`, PM2 `ecosystem.config.*`, and JS/TS files
+/// under a directory with a `package.json`.
+pub const KIND: Kind = Kind::new("node", Layer::App, Comments::Slash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "node",
+    kinds: &[KIND],
+    recognise: &[
+        Recogniser {
+            rank: 40,
+            step: |c, _| {
+                let named = matches!(
+                    c.lower,
+                    "package.json"
+                        | ".nvmrc"
+                        | ".node-version"
+                        | "ecosystem.config.js"
+                        | "ecosystem.config.cjs"
+                        | "ecosystem.config.json"
+                );
+                Step::when(named, KIND)
+            },
+        },
+        // Last: only a file nothing else took.
+        Recogniser { rank: 1000, step: node_source },
+    ],
+    precommit: &[
+        r"(^|/)(ecosystem\.config|server|app|index|main)\.[cm]?[jt]s$",
+        r"(^|/)(package\.json|\.nvmrc|\.node-version|ecosystem\.config\.json)$",
+    ],
+    phase: Phase::Main,
+    load: |ctx, found, _| {
+        let files: Vec<_> = found.iter().filter(|f| wants(f)).cloned().collect();
+        let (tree, errors) = load(ctx, &files);
+        (Some(Box::new(Node(tree))), errors)
+    },
+    graph_rank: 3,
+    graph: Some(GraphFacts { component: crate::graph::Component::Node, drains_idle_http2: false, trust: None }),
+};
+
+struct Node(NodeTree);
+
+impl Loaded for Node {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
+}
+
+/// Largest JS/TS file read as a Node source (bigger ones are bundles): what the JS parser takes.
+const MAX_NODE_SOURCE_BYTES: u64 = source::MAX_PARSED_BYTES as u64;
+
+/// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
+/// up to the root), not a type declaration, not minified: a Node source file.
+fn node_source(c: &Candidate<'_>, head: &mut dyn FnMut() -> Option<String>) -> Step {
+    node_source_of(c, head).map_or(Step::Pass, Step::Is)
+}
+
+fn node_source_of(c: &Candidate<'_>, head: &mut dyn FnMut() -> Option<String>) -> Option<Kind> {
+    let (canon, roots) = c.on_disk?;
+    let lower = c.lower;
+    let ext_ok = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
+    if !ext_ok || lower.ends_with(".d.ts") || lower.contains(".min.") {
+        return None;
+    }
+    if std::fs::metadata(canon).ok()?.len() > MAX_NODE_SOURCE_BYTES {
+        return None;
+    }
+    let root = roots.iter().find(|r| canon.starts_with(&r.canonical))?;
+    let mut dir = canon.parent();
+    let mut found = false;
+    while let Some(d) = dir {
+        if !d.starts_with(&root.canonical) {
+            break;
+        }
+        if d.join("package.json").is_file() {
+            found = true;
+            break;
+        }
+        dir = d.parent();
+    }
+    if !found {
+        return None;
+    }
+    // Minified bundles: a very long first line.
+    let head = head()?;
+    if head.lines().take(5).any(|l| l.len() > 2_000) {
+        return None;
+    }
+    Some(KIND)
+}
+
 /// Is this a file `node::load` reads? (Node files, `.env` files, Dockerfiles beside a package.json.)
 pub fn wants(f: &Found) -> bool {
-    matches!(f.kind, Kind::Node | Kind::DotEnv | Kind::Dockerfile)
+    matches!(f.kind, KIND | crate::launch::DOTENV | crate::launch::DOCKERFILE)
 }
 
 fn name_of(p: &Path) -> String {
@@ -117,7 +212,7 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (NodeTree, Vec<LoadError>) {
     let mut errors = Vec::new();
     let pkg_dirs: Vec<PathBuf> = found
         .iter()
-        .filter(|f| f.kind == Kind::Node && name_of(&f.path) == "package.json")
+        .filter(|f| f.kind == KIND && name_of(&f.path) == "package.json")
         .filter_map(|f| f.path.parent().map(clean))
         .collect();
     let app_dir = |p: &Path| -> Option<PathBuf> {
@@ -140,13 +235,13 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (NodeTree, Vec<LoadError>) {
         let name = name_of(&f.path);
         let dir = match (f.kind, app_dir(&f.path)) {
             (_, Some(d)) => d,
-            (Kind::Node, None) => match f.path.parent() {
+            (KIND, None) => match f.path.parent() {
                 Some(p) => clean(p),
                 None => continue,
             },
             _ => continue,
         };
-        if f.kind == Kind::DotEnv && !(name == ".env" || name == ".env.production") {
+        if f.kind == crate::launch::DOTENV && !(name == ".env" || name == ".env.production") {
             continue;
         }
         let file = match ctx.read(&f.path) {
@@ -170,7 +265,7 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (NodeTree, Vec<LoadError>) {
             }
         };
         match (f.kind, name.as_str()) {
-            (Kind::DotEnv, _) => {
+            (crate::launch::DOTENV, _) => {
                 let prio = if name == ".env" { 0 } else { 1 };
                 for v in env::parse(text) {
                     env_parts.push((
@@ -180,7 +275,7 @@ pub fn load(ctx: &Ctx, found: &[Found]) -> (NodeTree, Vec<LoadError>) {
                     ));
                 }
             }
-            (Kind::Dockerfile, _) => {
+            (crate::launch::DOCKERFILE, _) => {
                 if let Some((tag, span)) = package::dockerfile_node(text) {
                     set_version(&mut apps, &tag, span, format!("FROM node:{tag}"));
                 }

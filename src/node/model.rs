@@ -6,8 +6,8 @@
 use super::defaults::{self, NodeVersion};
 use super::source::{Framework, Setting, Val};
 use super::{NodeApp, NodeTree, ServerSite};
-use crate::discover::clean;
 use crate::duration::{fmt_ms, DefaultFact, Timeout};
+use crate::files::clean;
 use crate::graph::{Component, Endpoint, Host, KeepAlive, Problem, ProblemKind, Role, Server, StackBuilder};
 use crate::source::Span;
 

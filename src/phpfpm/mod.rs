@@ -2,7 +2,7 @@
 //! inside the linted tree, defaults and unit rules with their sources, and the model that puts
 //! each pool into the stack graph.
 //!
-//! [`load`] reads every file discovery classified as [`Kind::PhpFpm`] or [`Kind::PhpIni`] (and
+//! [`load`] reads every file discovery classified as [`crate::phpfpm::KIND`] or [`crate::phpfpm::PHP_INI`] (and
 //! the files their `include=` lines pull in), groups pool settings by pool the way PHP-FPM does
 //! (a later `[www]` section continues the earlier one; the last value of a key wins), and pairs
 //! each PHP-FPM config with the php.ini next to it. [`model::add`] turns the result into graph
@@ -13,7 +13,7 @@ pub mod model;
 pub mod parser;
 
 use crate::diag::LoadError;
-use crate::discover::{Ctx, Found, Kind};
+use crate::files::{Ctx, Found, Kind};
 use crate::source::{SourceFile, Span};
 use parser::{Entry, Item};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -120,12 +120,12 @@ pub fn load_with_env(ctx: &Ctx, found: &[Found], env: &HashMap<String, String>) 
     let mut ini = Vec::new();
     for f in found {
         match f.kind {
-            Kind::PhpFpm => {
+            KIND => {
                 if let Some(i) = l.file(&f.path, true) {
                     fpm.push(i);
                 }
             }
-            Kind::PhpIni => {
+            PHP_INI => {
                 if let Some(i) = l.file(&f.path, false) {
                     ini.push(i);
                 }
@@ -302,11 +302,11 @@ impl Loader<'_> {
 
     /// Matches `base/comps...` (a glob) against the files the walk saw.
     fn glob(&self, base: &Path, comps: &[String]) -> Vec<PathBuf> {
-        let mut joined = crate::discover::clean(base);
+        let mut joined = crate::files::clean(base);
         for c in comps {
             joined.push(c);
         }
-        let joined = crate::discover::clean(&joined);
+        let joined = crate::files::clean(&joined);
         let base_str = globset::escape(&base.to_string_lossy());
         let rest = joined.strip_prefix(base).map(|r| r.to_string_lossy().into_owned());
         let pat = match rest {
@@ -406,6 +406,89 @@ impl Loader<'_> {
                 .max_by_key(|(_, p)| p.dir.components().count())
                 .map(|(i, _)| i);
             master.php_ini = near.or(if n == 1 { Some(0) } else { None });
+        }
+    }
+}
+
+use crate::component::{Candidate, Claim, ComponentDef, GraphFacts, Loaded, Phase, Recogniser, Shared, Step};
+use crate::files::{Comments, Layer};
+use crate::graph::StackBuilder;
+
+/// `php-fpm.conf`, pool files (`php-fpm.d/*.conf`, `pool.d/*.conf`, `*.conf` with pool content).
+pub const KIND: Kind = Kind::new("php-fpm", Layer::App, Comments::SemiHash);
+/// `php.ini` and `conf.d/*.ini` under a php directory.
+pub const PHP_INI: Kind = Kind::new("php-ini", Layer::App, Comments::SemiHash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "php-fpm",
+    kinds: &[KIND, PHP_INI],
+    recognise: &[
+        // Checked before the nginx directories: a pool file may sit in a `conf.d/`.
+        Recogniser {
+            rank: 90,
+            step: |c, _| {
+                let ini = c.lower == "php.ini"
+                    || (c.lower.ends_with(".ini") && c.parent == "conf.d" && under_php_dir(c.path));
+                Step::when(ini, PHP_INI)
+            },
+        },
+        Recogniser {
+            rank: 100,
+            step: |c, _| {
+                let (lower, parent) = (c.lower, c.parent);
+                let fpm = (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
+                    || (matches!(parent, "php-fpm.d" | "pool.d") && lower.ends_with(".conf"));
+                Step::when(fpm, KIND)
+            },
+        },
+        Recogniser { rank: 110, step: by_content },
+    ],
+    precommit: &[r"\.(conf|ini)$"],
+    phase: Phase::Main,
+    load: |ctx, found, _| {
+        let (cfg, errors) = load(ctx, found);
+        (Some(Box::new(PhpFpm(cfg))), errors)
+    },
+    graph_rank: 2,
+    graph: Some(GraphFacts { component: crate::graph::Component::PhpFpm, drains_idle_http2: false, trust: None }),
+};
+
+/// A `*.conf` whose content is a pool and not nginx.
+fn by_content(c: &Candidate<'_>, head: &mut dyn FnMut() -> Option<String>) -> Step {
+    if c.lower.ends_with(".conf") {
+        if let Some(t) = head() {
+            if looks_like_fpm(&t) && !crate::nginx::looks_like_nginx(&t) {
+                return Step::Is(KIND);
+            }
+        }
+    }
+    Step::Pass
+}
+
+/// Is some ancestor directory a PHP one (`php`, `php8.2`, `php-8.2`, `php82`)?
+fn under_php_dir(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|a| {
+        a.file_name().and_then(|n| n.to_str()).map(|n| n.to_ascii_lowercase()).is_some_and(|n| {
+            n == "php"
+                || n.strip_prefix("php")
+                    .is_some_and(|r| r.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit()))
+        })
+    })
+}
+
+struct PhpFpm(Config);
+
+impl Loaded for PhpFpm {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
+
+    /// Files `include=` pulled in.
+    fn claims(&self, file: &SourceFile) -> Claim {
+        if self.0.files.iter().any(|x| x.source.id == file.id) {
+            Claim::Mine(KIND)
+        } else {
+            Claim::No
         }
     }
 }

@@ -9,7 +9,7 @@
 //! ```
 
 use crate::diag::{Finding, LoadError};
-use crate::engine::FileInfo;
+use crate::files::FileInfo;
 use crate::source::SourceMap;
 use serde::Serialize;
 
@@ -59,7 +59,7 @@ struct ErrorOut<'a> {
 
 #[derive(Serialize)]
 struct FileOut<'a> {
-    kind: crate::discover::Kind,
+    kind: crate::files::Kind,
     path: &'a str,
 }
 
@@ -160,7 +160,7 @@ mod tests {
             .collect();
         let errors =
             [LoadError::at(f.span(0, 1), "nginx.conf", "bad"), LoadError::file("gone.conf", "cannot read gone.conf")];
-        let files = [FileInfo { path: "nginx.conf".into(), kind: crate::discover::Kind::Nginx }];
+        let files = [FileInfo { path: "nginx.conf".into(), kind: crate::nginx::KIND }];
         for (fs, es, fi) in [(&findings[..], &errors[..], &files[..]), (&[][..], &[][..], &[][..])] {
             let whole = Report {
                 version: VERSION,

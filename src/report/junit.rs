@@ -8,7 +8,7 @@
 //! parsed is a test case with an `<error>`.
 
 use crate::diag::{Finding, LoadError};
-use crate::engine::FileInfo;
+use crate::files::FileInfo;
 use crate::source::SourceMap;
 
 /// Escapes text for XML attributes and content; drops characters XML 1.0 cannot hold.

@@ -39,13 +39,7 @@ pub fn encode_path(p: &str) -> String {
     out
 }
 
-/// A file's path for machine formats: relative to `base` (with `/` separators) when it is inside,
-/// else `None`.
-pub fn relative_to(path: &Path, base: &Path) -> Option<String> {
-    let rel = path.strip_prefix(base).ok()?;
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    Some(parts.join("/"))
-}
+pub use crate::files::relative_to;
 
 /// `artifactLocation` for the file holding `span`.
 fn artifact(map: &SourceMap, span: Span, base: &Path) -> Option<Value> {

@@ -4,9 +4,10 @@
 //! `::/0`, a hop count with no address check) is an error.
 
 use super::Rule;
-use crate::cdn::{self, trust};
+use crate::cdn;
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::{AddrSpec, Stack};
+use crate::registry::trust;
 use ipnet::IpNet;
 
 pub static RULE: Rule = Rule {

@@ -4,9 +4,11 @@
 //! address as the client address for requests that arrive through them.
 
 use super::Rule;
-use crate::cdn::{self, trust, EdgeRanges};
+use crate::cdn::trust::nets_of;
+use crate::cdn::{self, EdgeRanges};
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::{Stack, Verdict};
+use crate::registry::trust;
 use ipnet::IpNet;
 
 pub static RULE: Rule = Rule {
@@ -56,7 +58,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
     let source = Label::secondary(er.edge_span, format!("{} ranges from {}", er.provider, er.source));
 
     for t in stack.trust.iter().filter(|t| behind.binary_search(&t.server).is_ok()) {
-        let have: Vec<IpNet> = t.from.iter().flat_map(|e| cdn::nets_of(&e.spec)).collect();
+        let have: Vec<IpNet> = t.from.iter().flat_map(|e| nets_of(&e.spec)).collect();
         // Only the user's own proxies: one of them sits between the edge and this server.
         let own = |n: &IpNet| er.trusted_proxies.iter().any(|(p, _)| p.contains(n));
         if !have.is_empty() && have.iter().all(own) {
@@ -101,7 +103,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         }
         let s = &stack.servers[a.server];
         let allows: Vec<IpNet> =
-            a.rules.iter().filter(|r| r.verdict == Verdict::Allow).flat_map(|r| cdn::nets_of(&r.addr.spec)).collect();
+            a.rules.iter().filter(|r| r.verdict == Verdict::Allow).flat_map(|r| nets_of(&r.addr.spec)).collect();
         let mut message = format!(
             "{} lets {} in only from part of its addresses: {}; requests {} sends from those get {} from {}, which {} passes on to visitors (or answers 52x itself when the connection is refused)",
             s.who(),

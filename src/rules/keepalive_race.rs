@@ -33,7 +33,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             continue;
         };
         // An HTTP/2 pool to a server that drains idle HTTP/2 connections before closing them.
-        if pool.http2 && e.callee.component.drains_idle_http2() {
+        if pool.http2 && crate::registry::drains_idle_http2(e.callee.component) {
             continue;
         }
         let race = match (ka.ms, pool.idle.ms) {

@@ -41,7 +41,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
         if !seen.insert(anchor) {
             continue;
         }
-        let fix = crate::cdn::trust::header_line(s.component, accepted[0]);
+        let fix = crate::registry::trust::header_line(s.component, accepted[0]);
         let (message, help, label) = match t.header.span {
             None => (
                 format!(
@@ -68,7 +68,7 @@ fn check(stack: &Stack, rule: &Rule) -> Vec<Finding> {
             Some(_)
                 if er.preset == "cloudflare" && name.eq_ignore_ascii_case("X-Forwarded-For") && t.recursive.is_none() =>
             {
-                let (help, label) = match crate::cdn::trust::recursive_setting(s.component) {
+                let (help, label) = match crate::registry::trust::recursive_setting(s.component) {
                     Some((setting, line)) => (
                         format!("prefer `{fix}` (a single address {} sets), or add `{line}`", er.provider),
                         format!("X-Forwarded-For without `{setting}`"),

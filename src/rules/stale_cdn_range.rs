@@ -3,9 +3,10 @@
 //! provider no longer announces.
 
 use super::Rule;
-use crate::cdn::{self, trust};
+use crate::cdn;
 use crate::diag::{Finding, Label, Severity};
 use crate::graph::{AddrEntry, AddrSpec, Stack, Verdict};
+use crate::registry::trust;
 
 pub static RULE: Rule = Rule {
     code: "SL504",

@@ -15,10 +15,10 @@ pub mod model;
 pub mod runcall;
 
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx};
 use crate::duration::Timeout;
+use crate::files::{clean, Ctx};
 use crate::graph::{Endpoint, Host};
-use crate::gunicorn::py_int;
+use crate::launch::python::py_int;
 use crate::launch::{Launch, Word};
 use crate::source::{SourceFile, Span};
 use runcall::{Lit, RunCall};
@@ -301,9 +301,7 @@ impl Instance {
                 self.apply(key, Raw::Text(&w.text), w.text.clone(), w.span, From::CommandLine, opt);
                 continue;
             }
-            let var = format!("{}{}", defaults::ENV_PREFIX, key.to_ascii_uppercase());
-            // click ignores an empty environment variable.
-            if let Some((_, w)) = env.iter().rev().find(|(k, w)| *k == var && !w.text.is_empty()) {
+            if let Some((var, w)) = crate::launch::python::option_from_env(env, defaults::ENV_PREFIX, key) {
                 self.apply(key, Raw::Text(&w.text), w.text.clone(), w.span, From::Env(var.clone()), &var);
             }
         }
@@ -435,4 +433,38 @@ fn find_script(ctx: &Ctx, base: &Path, p: &str) -> Option<PathBuf> {
         }
     }
     None
+}
+use crate::component::{ComponentDef, GraphFacts, Loaded, Phase, Shared};
+use crate::files::{Comments, Kind, Layer};
+use crate::graph::StackBuilder;
+
+/// A Python script a launch runs (`python main.py`), read for `uvicorn.run(...)`; never
+/// recognised by name.
+pub const PYTHON: Kind = Kind::new("python", Layer::App, Comments::Hash);
+
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "uvicorn",
+    kinds: &[PYTHON],
+    recognise: &[],
+    precommit: &[r"(^|/)(main|app|asgi|wsgi|server|run)\.py$"],
+    phase: Phase::Main,
+    load: |ctx, _, shared| {
+        let (instances, errors) = load(ctx, &crate::launch::published(shared).0);
+        (Some(Box::new(Uvicorn(instances))), errors)
+    },
+    graph_rank: 6,
+    graph: Some(GraphFacts { component: crate::graph::Component::Uvicorn, drains_idle_http2: false, trust: None }),
+};
+
+struct Uvicorn(Vec<Instance>);
+
+impl Loaded for Uvicorn {
+    fn add_to_graph(&mut self, b: &mut StackBuilder, _: &Shared) {
+        model::add(&self.0, b);
+    }
+
+    /// The scripts launches run, read for `uvicorn.run(...)`.
+    fn listed_files(&self) -> Vec<(String, Kind)> {
+        self.0.iter().filter_map(|u| u.script.clone()).map(|s| (s, PYTHON)).collect()
+    }
 }

@@ -240,7 +240,7 @@ fn literal(v: &str) -> (Lit, (usize, usize)) {
         return (Lit::Dynamic, all);
     }
     if v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'.')) && !v.is_empty() {
-        if let Some(n) = crate::gunicorn::py_int(v, true) {
+        if let Some(n) = crate::launch::python::py_int(v, true) {
             return (Lit::Int(n), all);
         }
         let digits = v.replace('_', "");

@@ -1,5 +1,5 @@
-//! Finding and classifying config files under the paths the user gave, and reading them, never
-//! outside those paths.
+//! The linted trees: walking the paths the user gave, handing each file to a recogniser (the
+//! component registry's, see `crate::discover`), and reading files, never outside those paths.
 
 use crate::diag::LoadError;
 use crate::source::{SourceFile, SourceMapBuilder};
@@ -8,56 +8,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// What a file is, as far as stacklint is concerned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Nginx,
-    /// `haproxy.cfg`, `*.cfg` files with HAProxy sections, files in `haproxy/` or `haproxy.d/`.
-    Haproxy,
-    /// `gunicorn.conf.py`, `gunicorn*.py` config files.
-    Gunicorn,
-    /// A systemd unit (`*.service`): `ExecStart=` and `Environment=` may hold a server command line.
-    Systemd,
-    Procfile,
-    Dockerfile,
-    /// `docker-compose.yml`, `compose.yaml`, ...
-    Compose,
-    /// `.env` files.
-    DotEnv,
-    /// Envoy bootstrap (`envoy.yaml`, or YAML/JSON with Envoy's top-level keys) or LDS/CDS file.
-    Envoy,
-    /// `php-fpm.conf`, pool files (`php-fpm.d/*.conf`, `pool.d/*.conf`, `*.conf` with pool content).
-    PhpFpm,
-    /// `php.ini` and `conf.d/*.ini` under a php directory.
-    PhpIni,
-    /// Node.js: `package.json`, `.nvmrc`, `.node-version`, PM2 `ecosystem.config.*`, and JS/TS
-    /// files under a directory with a `package.json`.
-    Node,
-    /// A Python script a launch runs (`python main.py`), read for `uvicorn.run(...)`; never
-    /// classified by name.
-    Python,
-}
+pub use crate::kind::{Comments, FileInfo, Kind, Layer};
 
-impl Kind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Kind::Nginx => "nginx",
-            Kind::Haproxy => "haproxy",
-            Kind::Gunicorn => "gunicorn",
-            Kind::Systemd => "systemd",
-            Kind::Procfile => "procfile",
-            Kind::Dockerfile => "dockerfile",
-            Kind::Compose => "compose",
-            Kind::DotEnv => "dotenv",
-            Kind::Envoy => "envoy",
-            Kind::PhpFpm => "php-fpm",
-            Kind::PhpIni => "php-ini",
-            Kind::Node => "node",
-            Kind::Python => "python",
-        }
-    }
-}
+/// Recognises a file: its path as walked, its canonical path and the roots (`None` when only the
+/// name is known, as in [`crate::discover::classify`]), and its first 64 KiB read on demand.
+pub type Recognise<'r> =
+    &'r (dyn Fn(&Path, Option<(&Path, &[Root])>, &mut dyn FnMut() -> Option<String>) -> Option<Kind> + Sync);
 
 /// A root the user passed on the command line.
 #[derive(Clone, Debug)]
@@ -110,19 +66,6 @@ pub struct Ctx {
 /// Largest file stacklint reads (configs are small; this keeps a stray binary from being loaded).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-impl Kind {
-    /// Where a component sits in the request path: load balancers (0), nginx (1), app servers
-    /// and how they are started (2). Files enter the source map in this order, so a diagnostic's
-    /// labels read from the outermost layer inwards.
-    fn layer(self) -> u8 {
-        match self {
-            Kind::Haproxy | Kind::Envoy => 0,
-            Kind::Nginx => 1,
-            _ => 2,
-        }
-    }
-}
-
 impl Root {
     /// The path as given, made absolute and cleaned (links not resolved).
     pub fn absolute(&self) -> &Path {
@@ -137,7 +80,7 @@ impl Ctx {
     /// when it is asked for a discovered file before that. Later calls do nothing.
     pub fn admit(&self) {
         let mut pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        pending.sort_by_key(|p| p.2.layer()); // stable: walk order within a layer
+        pending.sort_by_key(|p| p.2.layer); // stable: walk order within a layer
         for (canon, display, _, bytes) in pending {
             self.map.add(&canon, display, bytes);
         }
@@ -235,136 +178,24 @@ pub fn clean(p: &Path) -> PathBuf {
     crate::fsread::clean(p)
 }
 
+/// A file's path for machine formats: relative to `base` (with `/` separators) when it is inside,
+/// else `None`.
+pub fn relative_to(path: &Path, base: &Path) -> Option<String> {
+    let rel = path.strip_prefix(base).ok()?;
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    Some(parts.join("/"))
+}
+
 /// Directories never worth walking.
 fn skip_dir(name: &str) -> bool {
     matches!(name, ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".tox" | ".mypy_cache")
-}
-
-/// Classifies a file by its name, then (for ambiguous names) by its content.
-pub fn classify(path: &Path, head: impl FnOnce() -> Option<String>) -> Option<Kind> {
-    // A template is classified as the file it renders to (`nginx.conf.j2`, `default.conf.template`).
-    let name = crate::template::strip_suffix(path.file_name()?.to_str()?);
-    let lower = name.to_ascii_lowercase();
-    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
-    if lower == "procfile" || lower.starts_with("procfile.") {
-        return Some(Kind::Procfile);
-    }
-    if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
-        return Some(Kind::Dockerfile);
-    }
-    if matches!(lower.as_str(), "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml")
-        || ((lower.starts_with("docker-compose.") || lower.starts_with("compose."))
-            && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
-    {
-        return Some(Kind::Compose);
-    }
-    if matches!(
-        lower.as_str(),
-        "package.json"
-            | ".nvmrc"
-            | ".node-version"
-            | "ecosystem.config.js"
-            | "ecosystem.config.cjs"
-            | "ecosystem.config.json"
-    ) {
-        return Some(Kind::Node);
-    }
-    if lower == ".env" || lower.starts_with(".env.") {
-        return Some(Kind::DotEnv);
-    }
-    if lower.ends_with(".service") {
-        return Some(Kind::Systemd);
-    }
-    if lower.starts_with("gunicorn") && lower.ends_with(".py") {
-        return Some(Kind::Gunicorn);
-    }
-    if lower == "nginx.conf" {
-        return Some(Kind::Nginx);
-    }
-    // PHP: php.ini and its conf.d/*.ini; php-fpm.conf and pool files (checked before the nginx
-    // directories: a pool file may sit in a `conf.d/`).
-    if lower == "php.ini" || (lower.ends_with(".ini") && parent == "conf.d" && under_php_dir(path)) {
-        return Some(Kind::PhpIni);
-    }
-    if (lower.starts_with("php-fpm") && lower.ends_with(".conf"))
-        || (matches!(parent, "php-fpm.d" | "pool.d") && lower.ends_with(".conf"))
-    {
-        return Some(Kind::PhpFpm);
-    }
-    let mut head = Some(head);
-    let mut text: Option<Option<String>> = None;
-    let mut head = || text.get_or_insert_with(|| head.take().and_then(|h| h())).clone();
-    if lower.ends_with(".conf") {
-        if let Some(t) = head() {
-            if crate::phpfpm::looks_like_fpm(&t) && !crate::nginx::looks_like_nginx(&t) {
-                return Some(Kind::PhpFpm);
-            }
-        }
-    }
-    if lower == "haproxy.cfg" {
-        return Some(Kind::Haproxy);
-    }
-    if matches!(parent, "haproxy" | "haproxy.d") && lower.ends_with(".cfg") {
-        return Some(Kind::Haproxy);
-    }
-    if lower.ends_with(".cfg")
-        || (matches!(parent, "haproxy" | "haproxy.d") && !lower.contains('.'))
-        || (lower.starts_with("haproxy") && lower.ends_with(".conf"))
-    {
-        let text = head()?;
-        return crate::haproxy::looks_like_haproxy(&text).then_some(Kind::Haproxy);
-    }
-    let not_config =
-        ["license", "readme", "copying", "changelog", "notice", "authors"].iter().any(|p| lower.starts_with(p));
-    let nginx_dir = matches!(parent, "conf.d" | "sites-enabled" | "sites-available") || parent.starts_with("sites-");
-    if nginx_dir && !not_config && (lower.ends_with(".conf") || !lower.contains('.')) {
-        // Under an nginx directory by name; elsewhere (supervisor/conf.d, fail2ban, ...) only when
-        // the content is nginx, so other tools' conf.d files are skipped, not reported broken.
-        let under_nginx = path
-            .ancestors()
-            .skip(1)
-            .any(|a| a.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().contains("nginx")));
-        if under_nginx || head().is_some_and(|t| crate::nginx::looks_like_nginx(&t)) {
-            return Some(Kind::Nginx);
-        }
-        return None;
-    }
-    let yaml_or_json = lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json");
-    if yaml_or_json {
-        let text = head()?;
-        // `envoy.yaml` by name (so a broken one is reported, not skipped) unless it is a
-        // Kubernetes manifest or a compose file; any other YAML/JSON by its top-level keys.
-        let named = matches!(lower.as_str(), "envoy.yaml" | "envoy.yml" | "envoy.json");
-        let envoy = if named { !crate::envoy::looks_foreign(&text) } else { crate::envoy::looks_like_envoy(&text) };
-        return envoy.then_some(Kind::Envoy);
-    }
-    // Extension-less files in an `nginx/` directory (fastcgi_params, mime.types-like snippets)
-    // only when their content says so.
-    if lower.ends_with(".conf") || (parent == "nginx" && !lower.contains('.') && !not_config) {
-        let text = head()?;
-        if crate::nginx::looks_like_nginx(&text) {
-            return Some(Kind::Nginx);
-        }
-    }
-    None
-}
-
-/// Is some ancestor directory a PHP one (`php`, `php8.2`, `php-8.2`, `php82`)?
-fn under_php_dir(path: &Path) -> bool {
-    path.ancestors().skip(1).any(|a| {
-        a.file_name().and_then(|n| n.to_str()).map(|n| n.to_ascii_lowercase()).is_some_and(|n| {
-            n == "php"
-                || n.strip_prefix("php")
-                    .is_some_and(|r| r.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit()))
-        })
-    })
 }
 
 /// Walks the roots and classifies every file. Files stacklint does not read are skipped; special
 /// files (FIFOs, devices, sockets) and names that are not UTF-8 are noted ([`Ctx::notes`]); a
 /// path or directory that cannot be read is an error ([`Ctx::walk_errors`]). `Err` only when no
 /// path given can be opened at all.
-pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
+pub fn discover(paths: &[PathBuf], recognise: Recognise<'_>) -> Result<(Ctx, Vec<Found>), String> {
     let mut t = crate::timing::Phases::start();
     let mut roots = Vec::new();
     let mut walk_errors = Vec::new();
@@ -497,7 +328,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
             let mut bytes: Option<Option<Vec<u8>>> = None;
             let mut head =
                 || head_of(bytes.get_or_insert_with(|| read_small(&canon)).as_deref()).or_else(|| read_head(&canon));
-            let kind = classify(&path, &mut head).or_else(|| node_source(&path, &canon, &ctx.roots, &mut head))?;
+            let kind = recognise(&path, Some((&canon, &ctx.roots)), &mut head)?;
             let bytes = bytes.unwrap_or_else(|| read_small(&canon));
             Some((Found { display: ctx.display(&canon), path, kind }, canon, bytes))
         })
@@ -531,44 +362,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Ctx, Vec<Found>), String> {
         });
     }
     Ok((ctx, found))
-}
-
-/// Largest JS/TS file read as a Node source (bigger ones are bundles): what the JS parser takes.
-const MAX_NODE_SOURCE_BYTES: u64 = crate::node::source::MAX_PARSED_BYTES as u64;
-
-/// A `*.js/*.mjs/*.cjs/*.ts` file in a directory that has a `package.json` (here or in a parent,
-/// up to the root), not a type declaration, not minified: a Node source file.
-fn node_source(path: &Path, canon: &Path, roots: &[Root], head: impl FnOnce() -> Option<String>) -> Option<Kind> {
-    let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
-    let ext_ok = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
-    if !ext_ok || lower.ends_with(".d.ts") || lower.contains(".min.") {
-        return None;
-    }
-    if std::fs::metadata(canon).ok()?.len() > MAX_NODE_SOURCE_BYTES {
-        return None;
-    }
-    let root = roots.iter().find(|r| canon.starts_with(&r.canonical))?;
-    let mut dir = canon.parent();
-    let mut found = false;
-    while let Some(d) = dir {
-        if !d.starts_with(&root.canonical) {
-            break;
-        }
-        if d.join("package.json").is_file() {
-            found = true;
-            break;
-        }
-        dir = d.parent();
-    }
-    if !found {
-        return None;
-    }
-    // Minified bundles: a very long first line.
-    let head = head()?;
-    if head.lines().take(5).any(|l| l.len() > 2_000) {
-        return None;
-    }
-    Some(Kind::Node)
 }
 
 /// The whole file, if it is a regular file no larger than [`MAX_FILE_BYTES`] (else `None`: the

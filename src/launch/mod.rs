@@ -8,12 +8,66 @@
 //! that went through an unescaping step (JSON strings, YAML scalars, `sh -c` strings) a word's span
 //! is its exact text when that text appears verbatim, else the whole enclosing element.
 
-use crate::compose;
+pub mod compose;
+pub mod python;
+use crate::component::{ComponentDef, Phase, Recogniser, Shared, Step};
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found, Kind};
+use crate::files::{clean, Comments, Ctx, Found, Kind, Layer};
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// A systemd unit (`*.service`): `ExecStart=` and `Environment=` may hold a server command line.
+pub const SYSTEMD: Kind = Kind::new("systemd", Layer::App, Comments::SemiHash);
+pub const PROCFILE: Kind = Kind::new("procfile", Layer::App, Comments::Hash);
+pub const DOCKERFILE: Kind = Kind::new("dockerfile", Layer::App, Comments::Hash);
+/// `.env` files.
+pub const DOTENV: Kind = Kind::new("dot-env", Layer::App, Comments::Hash);
+
+/// The launch sources (systemd units, Procfiles, Dockerfiles, `.env`): they add no server, they
+/// publish [`Launches`] for the app servers that load after them.
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "launch",
+    kinds: &[SYSTEMD, PROCFILE, DOCKERFILE, DOTENV],
+    recognise: &[
+        Recogniser {
+            rank: 10,
+            step: |c, _| Step::when(c.lower == "procfile" || c.lower.starts_with("procfile."), PROCFILE),
+        },
+        Recogniser {
+            rank: 20,
+            step: |c, _| {
+                let l = c.lower;
+                Step::when(l == "dockerfile" || l.starts_with("dockerfile.") || l.ends_with(".dockerfile"), DOCKERFILE)
+            },
+        },
+        Recogniser { rank: 50, step: |c, _| Step::when(c.lower == ".env" || c.lower.starts_with(".env."), DOTENV) },
+        Recogniser { rank: 60, step: |c, _| Step::when(c.lower.ends_with(".service"), SYSTEMD) },
+    ],
+    precommit: &[
+        r"\.service$",
+        r"(^|/)procfile([.][^/]*)?$",
+        r"(^|/)dockerfile[^/]*$ | \.dockerfile$",
+        r"(^|/)\.env([.][^/]*)?$",
+    ],
+    phase: Phase::Main,
+    load: |ctx, found, shared| {
+        let compose = shared.get::<compose::Project>().unwrap_or_default();
+        let (launches, errors) = launches(ctx, found, &compose);
+        shared.publish(Launches(launches));
+        (None, errors)
+    },
+    graph_rank: u8::MAX,
+    graph: None,
+};
+
+/// Every launch in the tree, as the launch sources publish it (see [`Shared::get`]).
+pub struct Launches(pub Vec<Launch>);
+
+/// The launches published by the launch sources (none when they did not load).
+pub fn published(shared: &Shared) -> std::sync::Arc<Launches> {
+    shared.get::<Launches>().unwrap_or_else(|| std::sync::Arc::new(Launches(Vec::new())))
+}
 
 /// A word of a command line or a value, with where it is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -546,7 +600,7 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
     let mut errors = Vec::new();
     let mut dockerfiles: HashMap<PathBuf, Dockerfile> = HashMap::new();
     for f in found {
-        if !matches!(f.kind, Kind::Systemd | Kind::Procfile | Kind::Dockerfile) {
+        if !matches!(f.kind, SYSTEMD | PROCFILE | DOCKERFILE) {
             continue;
         }
         let file = match ctx.read(&f.path) {
@@ -559,9 +613,9 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut emit = Emit { out: &mut out, file: &file, dir: dir.clone(), origin: f.kind, service: None };
         match f.kind {
-            Kind::Systemd => systemd(&mut emit, &mut errors),
-            Kind::Procfile => procfile(&mut emit, &mut errors),
-            Kind::Dockerfile => {
+            SYSTEMD => systemd(&mut emit, &mut errors),
+            PROCFILE => procfile(&mut emit, &mut errors),
+            DOCKERFILE => {
                 let d = dockerfile(&file, &mut errors);
                 let key = f.path.canonicalize().unwrap_or_else(|_| clean(&f.path));
                 dockerfiles.insert(key, d);
@@ -588,7 +642,7 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
         let dir = key.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = found
             .iter()
-            .find(|f| f.kind == Kind::Dockerfile && canon(&f.path) == *key)
+            .find(|f| f.kind == DOCKERFILE && canon(&f.path) == *key)
             .and_then(|f| f.path.parent().map(Path::to_path_buf))
             .unwrap_or(dir);
         let using: Vec<&&compose::Service> = users
@@ -599,8 +653,7 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
             continue;
         };
         if using.is_empty() {
-            let mut emit =
-                Emit { out: &mut out, file: &file, dir: dir.clone(), origin: Kind::Dockerfile, service: None };
+            let mut emit = Emit { out: &mut out, file: &file, dir: dir.clone(), origin: DOCKERFILE, service: None };
             emit.push(argv, shell, &d.env, whole);
         } else {
             for s in using {
@@ -610,7 +663,7 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
                     out: &mut out,
                     file: &file,
                     dir: dir.clone(),
-                    origin: Kind::Dockerfile,
+                    origin: DOCKERFILE,
                     service: Some(s.name.clone()),
                 };
                 emit.push(argv.clone(), shell, &env, whole);
@@ -652,7 +705,7 @@ pub fn launches(ctx: &Ctx, found: &[Found], compose: &compose::Project) -> (Vec<
             out: &mut out,
             file: &file,
             dir: s.dir.clone(),
-            origin: Kind::Compose,
+            origin: crate::launch::compose::KIND,
             service: Some(s.name.clone()),
         };
         emit.push(argv, false, &env, whole);

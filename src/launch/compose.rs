@@ -4,13 +4,46 @@
 //! characters; they are turned into byte offsets of the source file here, so every span is a
 //! global [`Span`] that slices back to the text as written.
 
+use crate::component::{ComponentDef, Phase, Recogniser, Step};
 use crate::diag::LoadError;
-use crate::discover::{clean, Ctx, Found, Kind};
+use crate::files::{clean, Comments, Ctx, Found, Kind, Layer};
 use crate::launch::{self, Word};
 use crate::source::{SourceFile, Span};
 use crate::yaml::CharOffsets;
 use saphyr::{MarkedYaml, Scalar, YamlData};
 use std::path::{Path, PathBuf};
+
+/// `docker-compose.yml`, `compose.yaml`, ...
+pub const KIND: Kind = Kind::new("compose", Layer::App, Comments::Hash);
+
+/// docker-compose: adds no server; publishes its [`Project`] (commands for the launch sources)
+/// and its service names (hosts a proxy's target may name).
+pub static COMPONENT: ComponentDef = ComponentDef {
+    name: "compose",
+    kinds: &[KIND],
+    recognise: &[Recogniser {
+        rank: 30,
+        step: |c, _| {
+            let l = c.lower;
+            Step::when(
+                matches!(l, "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml")
+                    || ((l.starts_with("docker-compose.") || l.starts_with("compose."))
+                        && (l.ends_with(".yml") || l.ends_with(".yaml"))),
+                KIND,
+            )
+        },
+    }],
+    precommit: &[r"(^|/)(docker-)?compose[^/]*\.ya?ml$"],
+    phase: Phase::Hosts,
+    load: |ctx, found, shared| {
+        let (project, errors) = load(ctx, found);
+        shared.add_hosts(project.services.iter().map(|s| s.name.to_ascii_lowercase()));
+        shared.publish(project);
+        (None, errors)
+    },
+    graph_rank: u8::MAX,
+    graph: None,
+};
 
 /// Every service of every compose file found.
 #[derive(Clone, Debug, Default)]
@@ -67,7 +100,7 @@ pub struct Service {
 pub fn load(ctx: &Ctx, found: &[Found]) -> (Project, Vec<LoadError>) {
     let mut project = Project::default();
     let mut errors = Vec::new();
-    for f in found.iter().filter(|f| f.kind == Kind::Compose) {
+    for f in found.iter().filter(|f| f.kind == KIND) {
         let file = match ctx.read(&f.path) {
             Ok(file) => file,
             Err(e) => {
