@@ -75,8 +75,7 @@ fn chars_in(b: &[u8]) -> usize {
 /// See [`SourceFile::shown_text`]; `None` when nothing needs replacing.
 fn shown(text: &str) -> Option<Box<str>> {
     let b = text.as_bytes();
-    let bad =
-        |i: usize, c: char| crate::report::unsafe_char(c) && c != '\n' && !(c == '\r' && b.get(i + 1) == Some(&b'\n'));
+    let bad = |i: usize, c: char| unsafe_char(c) && c != '\n' && !(c == '\r' && b.get(i + 1) == Some(&b'\n'));
     if !text.char_indices().any(|(i, c)| bad(i, c)) {
         return None;
     }
@@ -414,7 +413,7 @@ impl miette::SourceCode for SourceMap {
         let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         let data_offset = contents.span().offset() + window_start + file.base as usize;
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            crate::report::printable(&file.display).into_owned(),
+            printable(&file.display).into_owned(),
             contents.data(),
             miette::SourceSpan::new(data_offset.into(), contents.span().len()),
             contents.line() + first,
@@ -567,4 +566,30 @@ mod tests {
 pub struct At<T> {
     pub value: T,
     pub span: Span,
+}
+
+use std::borrow::Cow;
+
+/// `s` with every control character but tab written out as an escape (`\r`, `\n`, `\u{1b}`,
+/// `\u{85}`), for text that came from config files or their names and is printed where a line
+/// break or a terminal escape would do harm: a CR or LF could start a line the GitHub runner
+/// executes as a workflow command (`::error ...`), an ESC could drive the terminal.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// C0 controls but tab, DEL, C1 controls (NEL, CSI, ...).
+pub fn unsafe_char(c: char) -> bool {
+    c.is_control() && c != '\t'
 }

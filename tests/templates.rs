@@ -83,7 +83,7 @@ fn control_blocks_do_not_make_a_template_unreadable() {
     write(
         t.path(),
         "docker-compose.yml.j2",
-        "services:\n  app:\n    image: python:3.12\n    {% if use_gunicorn %}command: gunicorn -b 0.0.0.0:8000 --timeout 60 app:app{% else %}command: python app.py{% endif %}\nvolumes:\n  {{ project }}_data: {}\n",
+        "services:\n  app:\n    image: python:3.12\n    {% if use_gunicorn %}command: gunicorn -b 0.0.0.0:9000 --timeout 60 app:app{% else %}command: python app.py{% endif %}\nvolumes:\n  {{ project }}_data: {}\n",
     );
     write(t.path(), "app/gunicorn.conf.py", "bind = \"127.0.0.1:8000\"\ntimeout = 60\n");
     let (_, v) = lint(t.path());
