@@ -771,6 +771,9 @@ impl<'a> Checker<'a> {
             }
         }
         for &d in dirs {
+            if d.block.is_some() && matches!(d.name.as_str(), "map" | "geo" | "charset_map") {
+                self.table_block(d);
+            }
             if let (Some(ctx), Some(_)) = (ctx, &d.block) {
                 if let Some(inner) = ctx.enter(&d.name) {
                     let children = self.tree.expanded(d.children());
@@ -902,6 +905,10 @@ impl<'a> Checker<'a> {
             }
             return;
         }
+        if name == "if" {
+            self.if_condition(d);
+            return;
+        }
         if v.contains('$') {
             return;
         }
@@ -963,11 +970,127 @@ impl<'a> Checker<'a> {
                     format!("`{name}` takes any of: {}", values.join(", ")),
                 );
             }
+        } else if name == "location" && d.args.len() == 2 && !matches!(v, "=" | "~" | "~*" | "^~") {
+            self.report(
+                d,
+                Some(first.span),
+                format!("invalid location modifier \"{v}\""),
+                "a location modifier is one of =, ~, ~*, ^~",
+            );
+        } else if matches!(name, "add_header" | "add_trailer") && d.args.len() == 3 && d.args[2].value != "always" {
+            let a = &d.args[2];
+            self.report(
+                d,
+                Some(a.span),
+                format!("invalid parameter \"{}\"", a.value),
+                format!("`{name}` takes a name, a value and optionally `always`"),
+            );
+        } else if name == "rewrite"
+            && d.args.len() == 3
+            && !matches!(d.args[2].value.as_str(), "last" | "break" | "redirect" | "permanent")
+        {
+            let a = &d.args[2];
+            self.report(
+                d,
+                Some(a.span),
+                format!("invalid parameter \"{}\"", a.value),
+                "`rewrite` takes a regex, a replacement and optionally last, break, redirect or permanent",
+            );
         } else if name == "listen" {
             self.listen(d, ctx);
         } else if name == "server" && matches!(ctx, Some(Ctx::Upstream | Ctx::StreamUpstream)) {
             self.upstream_server(d);
         }
+    }
+
+    /// The entries of `map`, `geo` and `charset_map` blocks: a key and one value each.
+    fn table_block(&mut self, block: &'a Directive) {
+        for e in self.tree.expanded(block.children()) {
+            if e.block.is_some()
+                || template::is_unknown(&e.name)
+                || e.args.iter().any(|a| template::is_unknown(&a.value))
+            {
+                continue;
+            }
+            let n = e.args.len();
+            let msg = match block.name.as_str() {
+                "map" if n != 1 && !(n == 0 && matches!(e.name.as_str(), "hostnames" | "volatile")) => {
+                    "invalid number of the map parameters"
+                }
+                "geo" if n != 1 && !(n == 0 && matches!(e.name.as_str(), "ranges" | "proxy_recursive")) => {
+                    "invalid number of the geo parameters"
+                }
+                "charset_map" if n != 1 => "invalid parameters number",
+                _ => continue,
+            };
+            let help = format!("each entry of a `{}` block is a key and one value, ended by `;`", block.name);
+            self.report(e, None, msg.to_string(), help);
+        }
+    }
+
+    /// `if (...)`: nginx's condition syntax (`ngx_http_rewrite_if_condition`).
+    fn if_condition(&mut self, d: &'a Directive) {
+        let a = &d.args;
+        let mut vals: Vec<&str> = a.iter().map(|x| x.value.as_str()).collect();
+        let bad = |i: usize| (format!("invalid condition \"{}\"", vals_at(a, i)), a[i].span);
+        fn vals_at(a: &[super::ast::Arg], i: usize) -> String {
+            a[i].value.clone()
+        }
+        let (msg, span) = 'check: {
+            if !vals[0].starts_with('(') {
+                break 'check bad(0);
+            }
+            let mut cur = 0;
+            if vals[0].len() == 1 {
+                cur = 1;
+            } else {
+                vals[0] = &vals[0][1..];
+            }
+            let mut last = vals.len() - 1;
+            if !vals[last].ends_with(')') {
+                break 'check bad(last);
+            }
+            if vals[last].len() == 1 {
+                if last == 0 {
+                    return;
+                }
+                last -= 1;
+            } else {
+                let l = vals[last];
+                vals[last] = &l[..l.len() - 1];
+            }
+            if cur > last {
+                return;
+            }
+            let p = vals[cur];
+            let cond = |s: &str| format!("invalid condition \"{s}\"");
+            if p.len() > 1 && p.starts_with('$') {
+                if cur != last && cur + 2 != last {
+                    break 'check (cond(p), a[cur].span);
+                }
+                if cur == last {
+                    return;
+                }
+                let op = vals[cur + 1];
+                if matches!(op, "=" | "!=" | "~" | "~*" | "!~" | "!~*") {
+                    return;
+                }
+                break 'check (format!("unexpected \"{op}\" in condition"), a[cur + 1].span);
+            } else if (p.len() == 2 && p.starts_with('-')) || (p.len() == 3 && p.starts_with("!-")) {
+                if cur + 1 != last || !matches!(p.chars().last(), Some('f' | 'd' | 'e' | 'x')) {
+                    break 'check (cond(p), a[cur].span);
+                }
+                return;
+            } else {
+                break 'check (cond(p), a[cur].span);
+            }
+        };
+        self.report(
+            d,
+            Some(span),
+            msg,
+            "nginx conditions are `($var)`, `($var = value)`, `($var ~ regex)`, `(-f $path)`",
+        );
     }
 
     fn listen(&mut self, d: &'a Directive, ctx: Option<Ctx>) {
@@ -1059,6 +1182,26 @@ fn listen_addr(a: &str) -> Option<String> {
     let host = if host == "*" { "0.0.0.0" } else { host };
     let ip: std::net::Ipv4Addr = host.parse().ok()?;
     Some(format!("{ip}:{port}"))
+}
+
+/// For a file that does not parse: the directive errors nginx reports first, before it reaches
+/// the syntax error (a dropped `}` makes nginx read the next block inside the open one and refuse
+/// it there). Unknown directives in a file that loads modules are left out.
+pub fn before_syntax_error(sf: &Arc<SourceFile>) -> Vec<crate::diag::LoadError> {
+    let Some((file, at)) = super::parser::parse_partial(sf) else { return Vec::new() };
+    let tree = Tree { files: vec![file], mains: vec![0], missing_includes: Vec::new() };
+    let err_line = sf.line_col(at).line;
+    // No version is assumed: directives of any version are known here.
+    check_tree(&tree, Version(u32::MAX, 0, 0))
+        .into_iter()
+        .filter(|p| !p.warning && sf.line_col(sf.local(p.span.start)).line < err_line)
+        .map(|p| {
+            let mut e = crate::diag::LoadError::at(p.span, sf.display.clone(), p.message);
+            e.help = Some(format!("{}; nginx -t stops here, before the syntax error at line {err_line}", p.help));
+            e
+        })
+        .take(1)
+        .collect()
 }
 
 #[cfg(test)]
