@@ -9,19 +9,19 @@
 //! figure for a large run.
 //!
 //! nginx here is Debian's nginx-light 1.22.1 (`scripts/install-test-deps.sh`), so stacklint runs
-//! with `--nginx-version 1.22.1`. The CI set (300 mutants, seed 0x5eed15) agrees on 276 (92.0%);
-//! the goal is 95%, not reached yet. Disagreements left, by kind (each printed with its
-//! reason when the test runs):
-//! - a dropped `}` of a block (often the `events {}` a fragment is wrapped in): nginx reads on and
-//!   first refuses a directive inside the unclosed block (`"http" directive is not allowed here`),
-//!   stacklint's parser stops at the unbalanced brace (`unexpected end of file, expecting "}"`) and
-//!   the directive checks never see the file (18 of 300; remaining work: run the checks on the
-//!   part of a file parsed before a syntax error);
-//! - an argument added to or removed from an `if (...)` condition: nginx's condition syntax
-//!   (`invalid condition "extra"`) is not checked (6 of 300);
-//! - not seen in this set, possible in larger runs: a value of a kind stacklint does not parse
-//!   (`proxy_cache_valid 10q`, `limit_req_zone ... rate=`); a moved or misspelt name that only
-//!   nginx-light lacks (stream, mail and NGINX Plus directives are in the table).
+//! with `--nginx-version 1.22.1`. The CI set (300 mutants, seed 0x5eed15) agrees on all 300; a
+//! run of 3,000 (`STACKLINT_MUTANTS=3000`) on 2,989 (99.6%). The 11 disagreements left there, by
+//! kind, all checks nginx makes beyond the directive table:
+//! - `unknown "p" variable` (2): a variable no module defines, found by nginx after the whole
+//!   config is read, with no line; stacklint does not track variables;
+//! - `host not found in resolver "extra"` (3): nginx resolves the `resolver` names at start-up
+//!   (DNS); stacklint does not resolve names;
+//! - `invalid log level "extra"` (2): `error_log` levels are not checked;
+//! - `location "/another" is outside location "/some"` (1): a nested prefix location must start
+//!   with its parent's prefix; not checked;
+//! - a map's regex key moved out of its block (3): both say `unknown directive "~*/([^\r\n]*)"`,
+//!   but the name holds a raw newline, so nginx's one-line message is cut before its line number
+//!   and the harness reads no line.
 //!
 //! Without nginx the test prints a loud skip, except under `CI=true`, where it fails.
 
@@ -34,7 +34,7 @@ use std::process::Command;
 
 const ROOT: &str = "fixtures/corpus/nginx";
 const VALIDATION: &str = include_str!("../fixtures/nginx/nginx-validation.tsv");
-const SEED: u64 = 0x5eed_15;
+const SEED: u64 = 0x005e_ed15;
 
 fn nginx() -> Option<PathBuf> {
     let found = ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().map(PathBuf::from).find(|p| p.is_file());
@@ -64,7 +64,7 @@ fn nginx_t(nginx: &Path, conf: &Path, prefix: &Path) -> Option<(String, usize)> 
     let line = err
         .lines()
         .find(|l| l.contains("[emerg]"))
-        .or_else(|| err.lines().filter(|l| l.contains("[warn]")).last())
+        .or_else(|| err.lines().rev().find(|l| l.contains("[warn]")))
         .unwrap_or(&err)
         .to_string();
     let msg = line.split_once("]: ").or_else(|| line.split_once(": ")).map(|(_, m)| m).unwrap_or(&line);
@@ -301,6 +301,5 @@ fn mutants_rejected_as_nginx_rejects_them() {
         accepted.len()
     );
     assert!(total >= want.min(100), "only {total} mutants made");
-    // The figure measured on the CI set (see above): any regression fails.
-    assert!(rate >= 92.0, "agreement {rate:.1}% < 92%");
+    assert!(rate >= 95.0, "agreement {rate:.1}% < 95%");
 }

@@ -312,9 +312,10 @@ impl Ctx {
 
 /// Every entry of the table for a name: (bits, version that introduced it). Built once.
 fn entries(name: &str) -> &'static [(u32, Option<Version>)] {
-    static TABLE: std::sync::OnceLock<HashMap<&'static str, Vec<(u32, Option<Version>)>>> = std::sync::OnceLock::new();
+    type Table = HashMap<&'static str, Vec<(u32, Option<Version>)>>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
     let t = TABLE.get_or_init(|| {
-        let mut t: HashMap<&'static str, Vec<(u32, Option<Version>)>> = HashMap::new();
+        let mut t: Table = HashMap::new();
         for (n, masks) in DIRECTIVES {
             t.entry(n).or_default().extend(masks.iter().map(|&m| (m, None)));
         }
@@ -343,8 +344,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, x) in d[0].iter_mut().enumerate() {
+        *x = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -753,7 +754,23 @@ impl<'a> Checker<'a> {
         if ctx == Some(Ctx::Http) {
             let mut defaults: HashMap<String, ()> = HashMap::new();
             for &s in dirs.iter().filter(|d| d.name == "server") {
+                let mut here: HashMap<String, ()> = HashMap::new();
                 for l in self.tree.expanded(s.children()) {
+                    if l.name != "listen" {
+                        continue;
+                    }
+                    if let Some(addr) = l.arg(0).and_then(listen_addr) {
+                        if here.insert(addr.clone(), ()).is_some() {
+                            self.report(
+                                l,
+                                None,
+                                format!("a duplicate listen {addr}"),
+                                "this server already listens on this address: remove one `listen`",
+                            );
+                            continue;
+                        }
+                    }
+
                     if l.name != "listen" || !l.args.iter().any(|a| a.value == "default_server" || a.value == "default")
                     {
                         continue;
@@ -797,7 +814,7 @@ impl<'a> Checker<'a> {
     /// Checks one directive; `false` when nothing more is to be said of it (unknown, templated).
     fn directive(&mut self, d: &'a Directive, ctx: Option<Ctx>) -> bool {
         let name = d.name.as_str();
-        if template::is_unknown(name) || name.contains('$') {
+        if template::is_unknown(name) {
             return false;
         }
         let all = entries(name);
@@ -984,6 +1001,17 @@ impl<'a> Checker<'a> {
                 Some(a.span),
                 format!("invalid parameter \"{}\"", a.value),
                 format!("`{name}` takes a name, a value and optionally `always`"),
+            );
+        } else if matches!(name, "fastcgi_param" | "uwsgi_param" | "scgi_param")
+            && d.args.len() == 3
+            && d.args[2].value != "if_not_empty"
+        {
+            let a = &d.args[2];
+            self.report(
+                d,
+                Some(a.span),
+                format!("invalid parameter \"{}\"", a.value),
+                format!("`{name}` takes a name, a value and optionally `if_not_empty`"),
             );
         } else if name == "rewrite"
             && d.args.len() == 3
