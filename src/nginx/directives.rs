@@ -310,21 +310,70 @@ impl Ctx {
     }
 }
 
-/// Every entry of the table for a name: (bits, version that introduced it). Built once.
-fn entries(name: &str) -> &'static [(u32, Option<Version>)] {
-    type Table = HashMap<&'static str, Vec<(u32, Option<Version>)>>;
-    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+/// What the table says of one name, built once.
+#[derive(Default)]
+struct Info {
+    /// (bits, version that introduced it)
+    entries: Vec<(u32, Option<Version>)>,
+    /// nginx refuses it twice in one block.
+    single: bool,
+    /// Which value check applies: 1 time, 2 size, 3 number, 4 enum, 5 bitmask, 0 none.
+    kind: u8,
+}
+
+/// FNV-1a: the table's keys are short and fixed; SipHash's cost shows on 100k directives.
+#[derive(Default)]
+struct Fnv(u64);
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+fn info(name: &str) -> Option<&'static Info> {
+    static TABLE: std::sync::OnceLock<FnvMap<&'static str, Info>> = std::sync::OnceLock::new();
     let t = TABLE.get_or_init(|| {
-        let mut t: Table = HashMap::new();
+        let mut t: FnvMap<&'static str, Info> = FnvMap::default();
         for (n, masks) in DIRECTIVES {
-            t.entry(n).or_default().extend(masks.iter().map(|&m| (m, None)));
+            t.entry(n).or_default().entries.extend(masks.iter().map(|&m| (m, None)));
         }
         for &(n, m, v) in ADDED {
-            t.entry(n).or_default().push((m, v));
+            t.entry(n).or_default().entries.push((m, v));
+        }
+        for (n, i) in t.iter_mut() {
+            i.kind = if TIME.contains(n) {
+                1
+            } else if SIZE.contains(n) {
+                2
+            } else if NUMBER.contains(n) {
+                3
+            } else if ENUM.iter().any(|(e, _)| e == n) {
+                4
+            } else if BITMASK.iter().any(|(e, _)| e == n) {
+                5
+            } else {
+                0
+            };
+            let flag = i.entries.iter().any(|(m, _)| m & FLAG != 0) && !FLAG_NO_DUP.contains(n);
+            i.single = flag || i.kind != 0 || SINGLE.contains(n);
         }
         t
     });
-    t.get(name).map(Vec::as_slice).unwrap_or(&[])
+    t.get(name)
+}
+
+/// Every entry of the table for a name: (bits, version that introduced it).
+fn entries(name: &str) -> &'static [(u32, Option<Version>)] {
+    info(name).map(|i| i.entries.as_slice()).unwrap_or(&[])
 }
 
 /// Every directive name of the table, for did-you-mean.
@@ -672,16 +721,18 @@ impl<'a> Checker<'a> {
     fn at(&self, d: &Directive, arg: Option<Span>) -> Span {
         let sf = self.source(d.span);
         let term = self.terminator(d);
-        let line = |s: u32| sf.line_col(sf.local(s)).line;
-        let tl = line(term.start);
+        // Tokens at or after the start of the terminator's line are on it (one scan back, not a
+        // line count per token: a line may hold a hundred thousand words).
+        let t = sf.local(term.start);
+        let line_start = sf.span(sf.text[..t].rfind('\n').map_or(0, |i| i + 1), t).start;
         if let Some(a) = arg {
-            if line(a.start) == tl {
+            if a.start >= line_start {
                 return a;
             }
         }
         let start = std::iter::once(d.name_span)
             .chain(d.args.iter().map(|a| a.span))
-            .find(|s| line(s.start) == tl)
+            .find(|s| s.start >= line_start)
             .unwrap_or(term);
         Span::new(start.start, term.end.max(start.end))
     }
@@ -695,9 +746,9 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, &Directive> = HashMap::new();
         let mut locations: HashMap<(bool, String), ()> = HashMap::new();
         for &d in dirs {
-            if !self.directive(d, ctx) {
+            let Some(inf) = self.directive(d, ctx) else {
                 continue;
-            }
+            };
             // Duplicates nginx refuses.
             let name = d.name.as_str();
             if name == "root" || name == "alias" {
@@ -712,14 +763,7 @@ impl<'a> Checker<'a> {
                 seen.insert(if name == "root" { "root" } else { "alias" }, d);
                 continue;
             }
-            let flag = entries(name).iter().any(|(m, _)| m & FLAG != 0) && !FLAG_NO_DUP.contains(&name);
-            let single = flag
-                || TIME.contains(&name)
-                || SIZE.contains(&name)
-                || NUMBER.contains(&name)
-                || SINGLE.contains(&name)
-                || ENUM.iter().any(|(n, _)| *n == name)
-                || BITMASK.iter().any(|(n, _)| *n == name);
+            let single = inf.single;
             if single && ctx != Some(Ctx::Upstream) || (name == "keepalive" && ctx == Some(Ctx::Upstream)) {
                 if seen.contains_key(name) {
                     self.report(
@@ -812,15 +856,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks one directive; `false` when nothing more is to be said of it (unknown, templated).
-    fn directive(&mut self, d: &'a Directive, ctx: Option<Ctx>) -> bool {
+    fn directive(&mut self, d: &'a Directive, ctx: Option<Ctx>) -> Option<&'static Info> {
         let name = d.name.as_str();
         if template::is_unknown(name) {
-            return false;
+            return None;
         }
-        let all = entries(name);
-        if all.is_empty() {
+        let Some(inf) = info(name) else {
             if third_party(name) {
-                return false;
+                return None;
             }
             let help = match did_you_mean(name) {
                 Some(n) => format!("did you mean `{n}`?"),
@@ -836,33 +879,40 @@ impl<'a> Checker<'a> {
                 help,
                 warning: self.modules,
             });
-            return false;
-        }
-        let here: Vec<(u32, Option<Version>)> =
-            all.iter().copied().filter(|(_, since)| since.is_none_or(|s| s <= self.version)).collect();
-        if here.is_empty() {
+            return None;
+        };
+        let all = inf.entries.as_slice();
+        let version = self.version;
+        let in_use = move |since: &Option<Version>| since.is_none_or(|s| s <= version);
+        if !all.iter().any(|(_, since)| in_use(since)) {
             let first = all.iter().filter_map(|(_, s)| *s).min().expect("versioned");
             self.report(
                 d,
                 None,
-                format!("unknown directive \"{name}\" (nginx {first} introduced it; the version in use is {})", self.version),
+                format!("unknown directive \"{name}\" (nginx {first} introduced it; the version in use is {version})"),
                 format!("upgrade nginx to {first} or later, or set the version in use with --nginx-version / [versions] nginx"),
             );
-            return false;
+            return None;
         }
-        let masks: Vec<u32> = match ctx {
-            Some(ctx) => here.iter().map(|(m, _)| *m).filter(|m| m & ctx.mask() != 0).collect(),
-            None => here.iter().map(|(m, _)| *m).collect(),
-        };
+        // The entries for this context (no allocation: this runs for every directive).
+        let mut buf = [0u32; 8];
+        let mut nm = 0;
+        for (m, since) in all {
+            if in_use(since) && ctx.is_none_or(|c| m & c.mask() != 0) && nm < buf.len() {
+                buf[nm] = *m;
+                nm += 1;
+            }
+        }
+        let masks = &buf[..nm];
         if masks.is_empty() {
             let msg = format!("\"{name}\" directive is not allowed here");
             self.report(d, None, msg, "move it to a block where nginx allows it (see the module's documentation)");
-            return false;
+            return None;
         }
         let n = d.args.len();
         let mut why = None;
         let mut ok = false;
-        for &m in &masks {
+        for &m in masks {
             if m & BLOCK == 0 && d.block.is_some() {
                 why.get_or_insert(format!("directive \"{name}\" is not terminated by \";\""));
                 continue;
@@ -898,16 +948,16 @@ impl<'a> Checker<'a> {
                 "a block directive takes `{ ... }`, any other ends with `;`"
             };
             self.report(d, None, why, help);
-            return false;
+            return None;
         }
         if d.args.iter().any(|a| template::is_unknown(&a.value)) {
-            return true;
+            return Some(inf);
         }
-        self.values(d, &masks, ctx);
-        true
+        self.values(d, masks, ctx, inf.kind);
+        Some(inf)
     }
 
-    fn values(&mut self, d: &'a Directive, masks: &[u32], ctx: Option<Ctx>) {
+    fn values(&mut self, d: &'a Directive, masks: &[u32], ctx: Option<Ctx>, kind: u8) {
         let name = d.name.as_str();
         let Some(first) = d.args.first() else { return };
         let v = first.value.as_str();
@@ -930,7 +980,7 @@ impl<'a> Checker<'a> {
             return;
         }
         let invalid = |what: &str| format!("\"{name}\" directive {what}");
-        if TIME.contains(&name) {
+        if kind == 1 {
             let sec = SEC.contains(&name);
             let bad = d
                 .args
@@ -945,7 +995,7 @@ impl<'a> Checker<'a> {
                     "nginx times are whole numbers with units from most to least significant: `90s`, `1m30s`, `500ms`",
                 );
             }
-        } else if SIZE.contains(&name) {
+        } else if kind == 2 {
             if !size_ok(v, name == "client_max_body_size" || name.ends_with("max_temp_file_size")) {
                 self.report(
                     d,
@@ -954,11 +1004,11 @@ impl<'a> Checker<'a> {
                     "nginx sizes are whole numbers with an optional unit: `512`, `16k`, `8m`",
                 );
             }
-        } else if NUMBER.contains(&name) {
+        } else if kind == 3 {
             if !v.bytes().all(|b| b.is_ascii_digit()) || v.is_empty() {
                 self.report(d, Some(first.span), invalid("invalid number"), "write a whole number");
             }
-        } else if let Some((_, values)) = ENUM.iter().find(|(n, _)| *n == name) {
+        } else if let Some((_, values)) = ENUM.iter().find(|(n, _)| kind == 4 && *n == name) {
             let ok = values.iter().any(|x| x.eq_ignore_ascii_case(v));
             if !ok {
                 self.report(
@@ -978,7 +1028,7 @@ impl<'a> Checker<'a> {
                     "upgrade nginx to 1.29.4 or later, or proxy with HTTP/1.1",
                 );
             }
-        } else if let Some((_, values)) = BITMASK.iter().find(|(n, _)| *n == name) {
+        } else if let Some((_, values)) = BITMASK.iter().find(|(n, _)| kind == 5 && *n == name) {
             if let Some(a) = d.args.iter().find(|a| !values.iter().any(|x| x.eq_ignore_ascii_case(&a.value))) {
                 self.report(
                     d,
