@@ -625,6 +625,8 @@ struct Checker<'a> {
     version: Version,
     /// The tree loads dynamic modules: an unknown directive may be one of theirs.
     modules: bool,
+    /// Some file holds a template placeholder (else no value needs the check).
+    templated: bool,
     out: Vec<Invalid>,
     /// file starts (global), for finding the file of a span
     starts: Vec<(u32, usize)>,
@@ -662,7 +664,8 @@ pub fn check_tree(tree: &Tree, version: Version) -> Vec<Invalid> {
                 || (d.name == "include" && d.args.first().is_some_and(|a| a.value.contains("modules")))
         })
     });
-    let mut c = Checker { tree, version, modules, out: Vec::new(), starts };
+    let templated = tree.files.iter().any(|f| template::is_unknown(&f.source.text));
+    let mut c = Checker { tree, version, modules, templated, out: Vec::new(), starts };
     for &m in &tree.mains {
         let top = tree.expanded(&tree.files[m].directives);
         let is_main = top.iter().any(|d| matches!(d.name.as_str(), "http" | "events" | "stream" | "mail"));
@@ -743,8 +746,8 @@ impl<'a> Checker<'a> {
     }
 
     fn level(&mut self, dirs: &[&'a Directive], ctx: Option<Ctx>) {
-        let mut seen: HashMap<&str, &Directive> = HashMap::new();
-        let mut locations: HashMap<(bool, String), ()> = HashMap::new();
+        let mut seen: FnvMap<&str, &Directive> = FnvMap::default();
+        let mut locations: FnvMap<(bool, String), ()> = FnvMap::default();
         for &d in dirs {
             let Some(inf) = self.directive(d, ctx) else {
                 continue;
@@ -796,9 +799,9 @@ impl<'a> Checker<'a> {
         }
         // A second `default_server` on one address (checked over the whole http block).
         if ctx == Some(Ctx::Http) {
-            let mut defaults: HashMap<String, ()> = HashMap::new();
+            let mut defaults: FnvMap<String, ()> = FnvMap::default();
             for &s in dirs.iter().filter(|d| d.name == "server") {
-                let mut here: HashMap<String, ()> = HashMap::new();
+                let mut here: FnvMap<String, ()> = FnvMap::default();
                 for l in self.tree.expanded(s.children()) {
                     if l.name != "listen" {
                         continue;
@@ -858,7 +861,7 @@ impl<'a> Checker<'a> {
     /// Checks one directive; `false` when nothing more is to be said of it (unknown, templated).
     fn directive(&mut self, d: &'a Directive, ctx: Option<Ctx>) -> Option<&'static Info> {
         let name = d.name.as_str();
-        if template::is_unknown(name) {
+        if self.templated && template::is_unknown(name) {
             return None;
         }
         let Some(inf) = info(name) else {
@@ -950,7 +953,7 @@ impl<'a> Checker<'a> {
             self.report(d, None, why, help);
             return None;
         }
-        if d.args.iter().any(|a| template::is_unknown(&a.value)) {
+        if self.templated && d.args.iter().any(|a| template::is_unknown(&a.value)) {
             return Some(inf);
         }
         self.values(d, masks, ctx, inf.kind);
