@@ -289,6 +289,11 @@ pub enum ProblemKind {
     /// A proxy with no limit on how long it waits for a client or a server (HAProxy without
     /// `timeout client`/`connect`/`server`).
     MissingTimeout,
+    /// A directive nginx refuses at start-up (unknown, out of its context, wrong arguments,
+    /// invalid value, duplicate): rule SL404.
+    InvalidDirective,
+    /// A directive nginx does not know, in a tree that loads dynamic modules (it may be theirs).
+    UnknownDirectiveWithModules,
 }
 
 /// A single-component problem found while building the graph; rules turn these into findings.

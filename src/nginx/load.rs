@@ -67,6 +67,7 @@ pub fn load(ctx: &Ctx, files: &[Found]) -> (Tree, Vec<LoadError>) {
             }
             Err(e) => {
                 l.by_path.insert(sf.path.clone(), None);
+                l.errors.extend(super::directives::before_syntax_error(sf));
                 l.errors.push(e);
             }
         }
@@ -559,6 +560,7 @@ impl Loader<'_> {
             }
             Err(e) => {
                 self.by_path.insert(key, None);
+                self.errors.extend(super::directives::before_syntax_error(sf));
                 self.errors.push(e);
                 None
             }

@@ -6,6 +6,7 @@ pub mod ast;
 pub mod crossplane;
 mod crossplane_directives;
 pub mod defaults;
+pub mod directives;
 pub mod load;
 pub mod model;
 pub mod parser;

@@ -126,6 +126,8 @@ pub fn add(tree: &Tree, opts: &Options, b: &mut StackBuilder) {
             me.walk_http(&http, &scope);
         }
     }
+    // nginx's own checks of each directive (rule SL404), after the model's value checks (SL401).
+    super::directives::check(tree, opts.version, me.b);
 }
 
 impl<'a> Builder<'a, '_> {

@@ -238,6 +238,14 @@ pub fn parse_detailed(file: &Arc<SourceFile>) -> Result<File, (LoadError, Option
     }
 }
 
+/// The directives of a file that does not parse, up to its syntax error (blocks still open there
+/// closed at it), with the error's offset: what nginx has read, and checked, when it stops.
+pub fn parse_partial(file: &Arc<SourceFile>) -> Option<(File, usize)> {
+    let p = parse_text(&file.text, |s, e| file.span(s, e));
+    let e = p.error?;
+    Some((File { source: file.clone(), directives: p.directives, comments: p.comments }, e.start))
+}
+
 fn unexpected_char(text: &str, at: usize) -> SyntaxError {
     let c = text[at..].chars().next().unwrap_or(' ');
     SyntaxError {
@@ -283,6 +291,24 @@ fn parse_text(text: &str, span: impl Fn(usize, usize) -> crate::source::Span) ->
         if let Some(f) = stack.first() {
             top_names.push(f.stmt.name.clone());
         }
+        // nginx reads and checks every directive before the error: the blocks still open are
+        // kept, closed at the error, for `parse_partial`.
+        let mut root = root;
+        let mut inner: Option<Directive> = None;
+        for f in stack.iter().rev() {
+            let mut children = f.children.clone();
+            children.extend(inner.take());
+            inner = Some(Directive {
+                name: f.stmt.name.clone(),
+                name_span: span(f.stmt.name_start, f.stmt.name_end),
+                args: f.stmt.args.clone(),
+                span: span(f.stmt.name_start, error.start.max(f.stmt.name_end)),
+                line: f.stmt.line,
+                block: Some(children),
+                includes: Vec::new(),
+            });
+        }
+        root.extend(inner);
         Parsed { directives: root, comments, error: Some(error), top_names }
     };
 

@@ -7,6 +7,7 @@
 mod cdn_range_foreign;
 mod cdn_range_missing;
 mod headers_timeout_order;
+mod invalid_directive;
 mod invalid_value;
 mod keepalive_race;
 mod missing_include;
@@ -67,6 +68,7 @@ pub static RULES: &[&Rule] = &[
     &invalid_value::RULE,
     &suspicious_unit::RULE,
     &missing_timeout::RULE,
+    &invalid_directive::RULE,
     &cdn_range_missing::RULE,
     &cdn_range_foreign::RULE,
     &real_ip_header_mismatch::RULE,
